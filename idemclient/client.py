@@ -1,0 +1,183 @@
+"""Every HTTP call idemclient makes itself, in one place.
+
+The clients wrap the keystoneauth Adapter OSC already holds for a service
+(the openstacksdk proxy), so they share its session, token and endpoint
+discovery. Errors are translated once, here, into ``ApiError``, keeping the
+cloud's own message, the status and the request id.
+"""
+
+import logging
+
+LOG = logging.getLogger(__name__)
+
+# Below 2.26 Nova silently ignores ?tags= and returns every server: a lookup
+# sent at an older microversion would adopt somebody else's server.
+TAG_FILTER_MICROVERSION = '2.26'
+# Tags can be set at create time from 2.52.
+TAGS_AT_CREATE_MICROVERSION = '2.52'
+# Keypair type in responses from 2.2; ?user_id= from 2.10.
+KEYPAIR_MICROVERSION = '2.10'
+# Nova answers at most this many servers per page.
+PAGE_LIMIT = 1000
+
+
+class ApiError(Exception):
+    """A call the cloud answered with an error (or did not answer)."""
+
+    def __init__(self, message, status_code=None, request_id=None):
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.request_id = request_id
+
+    def __str__(self):
+        text = self.message
+        if self.status_code:
+            text = '%s (HTTP %s)' % (text, self.status_code)
+        if self.request_id:
+            text = '%s (Request-ID: %s)' % (text, self.request_id)
+        return text
+
+
+def _request_id(response):
+    return (response.headers.get('x-openstack-request-id') or
+            response.headers.get('x-compute-request-id'))
+
+
+def _cloud_message(response):
+    """The message inside an OpenStack error body, else the reason."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip() or response.reason
+    if isinstance(body, dict) and len(body) == 1:
+        inner = next(iter(body.values()))
+        if isinstance(inner, dict) and inner.get('message'):
+            return inner['message']
+    if isinstance(body, dict) and body.get('message'):
+        return body['message']
+    return response.text.strip() or response.reason
+
+
+def raise_for_status(response, what):
+    if response.status_code >= 400:
+        raise ApiError('%s: %s' % (what, _cloud_message(response)),
+                       response.status_code, _request_id(response))
+    return response
+
+
+def sdk_error(exc):
+    """Translate an openstacksdk/keystoneauth exception to ApiError."""
+    response = getattr(exc, 'response', None)
+    status = getattr(exc, 'status_code', None) or getattr(
+        response, 'status_code', None)
+    request_id = getattr(exc, 'request_id', None) or (
+        _request_id(response) if response is not None else None)
+    message = getattr(exc, 'details', None) or str(exc)
+    return ApiError(message, status, request_id)
+
+
+class ComputeClient:
+    """The Nova calls idemclient needs, one method per REST call."""
+
+    def __init__(self, adapter):
+        self.adapter = adapter
+
+    def _get(self, url, what, microversion, params=None):
+        try:
+            response = self.adapter.get(url, params=params,
+                                        microversion=microversion,
+                                        raise_exc=False)
+        except Exception as exc:  # keystoneauth connection failures
+            raise sdk_error(exc)
+        return raise_for_status(response, what)
+
+    def supports(self, microversion):
+        """Whether both the cloud and any pinned version allow it."""
+        from openstack import utils
+        return utils.supports_microversion(self.adapter, microversion)
+
+    def servers_by_tag(self, tag):
+        """Servers of the caller's project carrying exactly ``tag``.
+
+        ``GET /servers/detail?tags=`` at 2.26 (and every page of it); each
+        server's own tag list is checked again, because filter values are
+        not validated by Nova and tags may compare without case.
+        """
+        return [s for s in self._servers({'tags': tag})
+                if tag in (s.get('tags') or [])]
+
+    def servers_by_any_tag(self, tags):
+        """Servers carrying any of ``tags`` (``tags-any``, one request per
+        page for the whole batch)."""
+        wanted = set(tags)
+        return [s for s in self._servers({'tags-any': ','.join(sorted(tags))})
+                if wanted.intersection(s.get('tags') or [])]
+
+    def _servers(self, params):
+        params = dict(params, limit=PAGE_LIMIT)
+        servers = []
+        while True:
+            body = self._get('/servers/detail', 'cannot list servers',
+                             TAG_FILTER_MICROVERSION, params).json()
+            page = body.get('servers', [])
+            servers.extend(page)
+            if len(page) < PAGE_LIMIT or not body.get('servers_links'):
+                return servers
+            params['marker'] = page[-1]['id']
+
+    def get_server(self, server_id):
+        """The server, or None if it no longer exists."""
+        try:
+            return self._get('/servers/%s' % server_id,
+                             'cannot show server %s' % server_id,
+                             TAG_FILTER_MICROVERSION).json()['server']
+        except ApiError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+
+    def get_keypair(self, name, user_id=None):
+        """The keypair, or None if the name is free."""
+        params = {'user_id': user_id} if user_id else None
+        try:
+            return self._get('/os-keypairs/%s' % name,
+                             'cannot show keypair %s' % name,
+                             KEYPAIR_MICROVERSION, params).json()['keypair']
+        except ApiError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+
+    def guarded_create(self, create, request_id, client_token):
+        """Run ``create()`` (an SDK create call) so that its one POST carries
+        our request id and ``X-Client-Token``, and is never re-sent by the
+        HTTP layer (keystoneauth retries read timeouts and some statuses):
+        a create is repeated only through the token lookup.
+
+        Returns ``(result, response)``; the response gives the cloud's own
+        request id, which its instance actions are keyed by.
+        """
+        adapter = self.adapter
+        original = adapter.post
+        responses = []
+
+        def post(url, **kwargs):
+            headers = dict(kwargs.get('headers') or {})
+            headers['X-Client-Token'] = client_token
+            kwargs.update(headers=headers, global_request_id=request_id,
+                          connect_retries=0, status_code_retries=0)
+            response = original(url, **kwargs)
+            responses.append(response)
+            return response
+
+        adapter.post = post
+        try:
+            result = create()
+        finally:
+            del adapter.post
+        return result, (responses[-1] if responses else None)
+
+
+def response_request_id(response):
+    return _request_id(response) if response is not None else None

@@ -1,0 +1,160 @@
+"""Run one create at most once per key, whatever happens to the client.
+
+The order of events is what makes a retry safe:
+
+1. take the key's lock (concurrent runs on this host take turns);
+2. a journal entry with other parameters: refuse; a done entry: show it;
+3. look the marker up on the cloud (this is what protects a host whose
+   journal has no entry); found: check its parameters, record it, show it;
+4. record the attempt, synced to disk, and only then send the create;
+5. a 4xx: nothing was made, mark it failed; no answer or a 5xx: leave it
+   pending, the next run's lookup will tell; an answer: mark it done.
+
+What differs between servers and keypairs (how to find, fetch and send) is
+a ``Kind``: ``bind(entry)`` (the secret to keep, chosen under the lock),
+``find(request)``, ``fetch(resource_ids)`` and ``send(entry)``; see
+``server_create`` and ``keypair_create``.
+"""
+
+import time
+
+from osc_lib import exceptions
+
+from idemclient import client as api
+from idemclient import failpoints
+from idemclient import fingerprint as fp
+from idemclient import journal as journal_mod
+
+# A pending attempt younger than this may still be in flight (sent by a
+# client that died): wait for it to land before concluding it never did.
+SETTLE_SECONDS = 3.0
+
+
+class Found:
+    """A resource the cloud already has for a request."""
+
+    def __init__(self, result, resource_ids, fingerprint=None):
+        self.result = result
+        self.resource_ids = list(resource_ids)
+        self.fingerprint = fingerprint  # None: the cloud kept none
+
+
+class Request:
+    """What identifies a create and what it asks for."""
+
+    def __init__(self, operation, scope, fingerprint, marker,
+                 client_token=None, task_tag=None):
+        self.operation = operation
+        self.scope = scope
+        self.fingerprint = fingerprint
+        self.marker = marker
+        self.client_token = client_token
+        self.task_tag = task_tag
+        if client_token is not None:
+            self.idem_key = 'token:' + client_token
+            self.label = 'client token %r' % client_token
+        else:
+            self.idem_key = 'task:' + task_tag
+            self.label = 'task tag %r' % task_tag
+
+
+def _mismatch(request, recorded, where):
+    other = fp.Fingerprint.decode(recorded) if isinstance(
+        recorded, str) else recorded
+    names = request.fingerprint.differences(other) if other else []
+    detail = ('; different: %s' % ', '.join(names)) if names else ''
+    return exceptions.CommandError(
+        '%s was already used %s with other parameters%s. Nothing was sent: '
+        'repeat the first command exactly, or use a new token.'
+        % (request.label, where, detail))
+
+
+def run_once(journal_path, request, kind, say):
+    """Create through ``kind`` at most once for ``request``; return what
+    OSC expects from its create call."""
+    try:
+        with journal_mod.Journal.open(journal_path) as journal:
+            with journal.lock(request.scope.key, request.operation,
+                              request.idem_key,
+                              on_wait=lambda: say(
+                                  'Waiting for another run with the same '
+                                  '%s to finish...' % request.label)):
+                return _run_locked(journal, request, kind, say)
+    except journal_mod.JournalError as exc:
+        raise exceptions.CommandError('%s. Nothing was sent.' % exc)
+
+
+def _run_locked(journal, request, kind, say):
+    entry = journal.find(request.scope.key, request.operation,
+                         request.idem_key)
+    # Under the lock, so concurrent runs agree on one generated key.
+    secret = kind.bind(entry)
+    if entry and entry.state != 'failed':
+        if fp.Fingerprint.decode(entry.fingerprint) != request.fingerprint:
+            raise _mismatch(request, entry.fingerprint, 'on this host')
+    if entry and entry.state == 'done':
+        result = kind.fetch(entry.resource_ids)
+        if result is None:
+            raise exceptions.CommandError(
+                '%s created %s %s, which no longer exists. Use a new token '
+                'to create another.' % (request.label, kind.noun,
+                                        ', '.join(entry.resource_ids)))
+        say('%s: %s %s was already created; no create was sent.'
+            % (request.label.capitalize(), kind.noun, entry.resource_ids[0]))
+        return result
+
+    found = _lookup(kind, request, entry, say)
+    if found:
+        if found.fingerprint is not None and \
+                found.fingerprint != request.fingerprint:
+            raise _mismatch(request, found.fingerprint, 'on the cloud')
+        if entry:
+            journal.mark_done(entry.uuid, found.resource_ids)
+        else:
+            journal.adopt(scope=request.scope, operation=request.operation,
+                          idem_key=request.idem_key, marker=request.marker,
+                          fingerprint=request.fingerprint.encode(),
+                          resource_ids=found.resource_ids,
+                          client_token=request.client_token,
+                          task_tag=request.task_tag)
+        say('%s: %s %s was already created; no create was sent.'
+            % (request.label.capitalize(), kind.noun,
+               found.resource_ids[0]))
+        return found.result
+
+    failpoints.hit('before-journal-commit')
+    entry = journal.begin_attempt(
+        scope=request.scope, operation=request.operation,
+        idem_key=request.idem_key, marker=request.marker,
+        fingerprint=request.fingerprint.encode(),
+        client_token=request.client_token, task_tag=request.task_tag,
+        secret=secret)
+    failpoints.hit('after-journal-commit')
+    try:
+        result, resource_ids, cloud_request_id = kind.send(entry)
+    except api.ApiError as exc:
+        if exc.status_code and 400 <= exc.status_code < 500:
+            journal.mark_failed(entry.uuid, str(exc))
+            raise exceptions.CommandError(str(exc))
+        say('The outcome of the create is unknown (%s). Run the same '
+            'command again: it will find out, and create nothing twice.'
+            % exc)
+        raise exceptions.CommandError(str(exc))
+    failpoints.hit('after-response')
+    journal.mark_done(entry.uuid, resource_ids, cloud_request_id)
+    return result
+
+
+def _lookup(kind, request, entry, say):
+    """Look the marker up; give an attempt that may be in flight time to
+    land first."""
+    found = kind.find(request)
+    if found or entry is None or entry.state != 'pending':
+        return found
+    age = time.time() - entry.updated_at
+    if 0 <= age < SETTLE_SECONDS:
+        say('An earlier attempt was sent %.1fs ago; waiting %.1fs for it '
+            'to land...' % (age, SETTLE_SECONDS - age))
+        time.sleep(SETTLE_SECONDS - age)
+        found = kind.find(request)
+    return found

@@ -1,0 +1,368 @@
+"""The local journal of create requests: SQLite, written before a create leaves.
+
+Every create with a client token (or a task tag) is recorded here, synced to
+disk, before its request is sent; so a client that dies at any moment finds,
+on its next run, what it may have sent, and reconciles it with the cloud.
+
+States: ``pending`` (recorded, maybe sent), ``done`` (the resource is known),
+``failed`` (the cloud refused it; nothing was created; the key is free again).
+
+Care taken, after sqlite-utils: WAL switched on outside any transaction,
+``synchronous=FULL``, explicit ``BEGIN IMMEDIATE`` transactions, migrations
+keyed by ``PRAGMA user_version``, directory 0700 and file 0600. A file that
+cannot be read as a journal is never replaced or discarded: it is reported.
+A per-key lock (a byte-range lock on ``<journal>.lock``, released by the
+kernel if its holder dies) makes concurrent runs of one request take turns.
+"""
+
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+import time
+import uuid as uuidlib
+
+SCHEMA_VERSION = 1
+STATES = ('pending', 'done', 'failed')
+ENV_VAR = 'IDEMCLIENT_JOURNAL'
+BUSY_TIMEOUT = 10.0  # seconds SQLite waits for another writer
+
+_MIGRATIONS = {
+    1: """
+    CREATE TABLE request (
+        uuid TEXT PRIMARY KEY,
+        operation TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        auth_url TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        idem_key TEXT NOT NULL,
+        client_token TEXT,
+        task_tag TEXT,
+        marker TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+        resource_ids TEXT NOT NULL DEFAULT '[]',
+        request_id TEXT,
+        response_request_id TEXT,
+        error TEXT,
+        secret TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE UNIQUE INDEX request_key ON request (scope, operation, idem_key);
+    CREATE INDEX request_task_tag ON request (scope, task_tag)
+        WHERE task_tag IS NOT NULL;
+    CREATE INDEX request_updated ON request (updated_at);
+    """,
+}
+
+
+class JournalError(Exception):
+    """The journal cannot be used; no create may be sent."""
+
+
+def default_path(environ=None):
+    """``$IDEMCLIENT_JOURNAL``, else ``$XDG_STATE_HOME/idemclient/...``."""
+    environ = os.environ if environ is None else environ
+    if environ.get(ENV_VAR):
+        return os.path.expanduser(environ[ENV_VAR])
+    state_home = environ.get('XDG_STATE_HOME') or os.path.join(
+        os.path.expanduser('~'), '.local', 'state')
+    return os.path.join(state_home, 'idemclient', 'journal.sqlite')
+
+
+@dataclasses.dataclass
+class Entry:
+    """One request, as the journal knows it."""
+
+    uuid: str
+    operation: str
+    scope: str
+    auth_url: str
+    project_id: str
+    user_id: str
+    idem_key: str
+    client_token: str | None
+    task_tag: str | None
+    marker: str
+    fingerprint: str
+    state: str
+    resource_ids: list
+    request_id: str | None
+    response_request_id: str | None
+    error: str | None
+    secret: str | None
+    attempts: int
+    created_at: float
+    updated_at: float
+
+    @classmethod
+    def from_row(cls, row):
+        values = dict(row)
+        values['resource_ids'] = json.loads(values['resource_ids'])
+        return cls(**values)
+
+
+def _describe(exc):
+    text = str(exc)
+    if 'not a database' in text or 'malformed' in text:
+        return ('%s; the file was left as it is: move it aside to start '
+                'a new journal' % text)
+    if 'readonly' in text or 'read-only' in text:
+        return 'it is read-only (%s)' % text
+    if 'locked' in text or 'busy' in text:
+        return 'it stayed locked by another process for %ds (%s)' % (
+            BUSY_TIMEOUT, text)
+    return text
+
+
+class Journal:
+    """An open journal file. Use ``Journal.open(path)``."""
+
+    def __init__(self, path, conn):
+        self.path = path
+        self._conn = conn
+        self._lock_fd = None
+
+    # -- opening --------------------------------------------------------
+    @classmethod
+    def open(cls, path):
+        path = os.path.abspath(os.path.expanduser(path))
+        try:
+            directory = os.path.dirname(path)
+            if not os.path.isdir(directory):
+                os.makedirs(directory, mode=0o700)
+            if not os.path.exists(path):
+                os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        except OSError as exc:
+            raise JournalError('cannot create the journal %s: %s'
+                               % (path, exc.strerror or exc))
+        try:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT,
+                                   isolation_level=None)
+        except sqlite3.Error as exc:
+            raise JournalError('cannot open the journal %s: %s'
+                               % (path, _describe(exc)))
+        journal = cls(path, conn)
+        try:
+            conn.row_factory = sqlite3.Row
+            # WAL must be switched on outside any transaction.
+            mode = conn.execute('PRAGMA journal_mode=WAL').fetchone()[0]
+            if mode.lower() != 'wal':
+                raise sqlite3.OperationalError(
+                    'cannot switch to WAL (got %s)' % mode)
+            conn.execute('PRAGMA synchronous=FULL')
+            journal._migrate()
+        except sqlite3.Error as exc:
+            conn.close()
+            raise JournalError('cannot use the journal %s: %s'
+                               % (path, _describe(exc)))
+        return journal
+
+    def _migrate(self):
+        for target in range(1, SCHEMA_VERSION + 1):
+            with self._transaction() as conn:
+                # Read inside the write lock: two first runs may race here.
+                version = conn.execute('PRAGMA user_version').fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise sqlite3.DatabaseError(
+                        'it was written by a newer idemclient (schema %d, '
+                        'this one knows %d); the file was left as it is'
+                        % (version, SCHEMA_VERSION))
+                if version >= target:
+                    continue
+                for statement in _MIGRATIONS[target].split(';'):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute('PRAGMA user_version=%d' % target)
+
+    def close(self):
+        self._conn.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- transactions ---------------------------------------------------
+    @contextlib.contextmanager
+    def _transaction(self):
+        """BEGIN IMMEDIATE ... COMMIT; with synchronous=FULL the commit is
+        on disk when this block is left."""
+        self._conn.execute('BEGIN IMMEDIATE')
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute('ROLLBACK')
+            raise
+        self._conn.execute('COMMIT')
+
+    def _write(self, sql, params):
+        try:
+            with self._transaction() as conn:
+                cursor = conn.execute(sql, params)
+                if cursor.rowcount != 1:
+                    raise JournalError('journal %s: expected to change one '
+                                       'entry, changed %d'
+                                       % (self.path, cursor.rowcount))
+        except sqlite3.Error as exc:
+            raise JournalError('cannot write to the journal %s: %s'
+                               % (self.path, _describe(exc)))
+
+    def _read(self, sql, params=()):
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError('cannot read the journal %s: %s'
+                               % (self.path, _describe(exc)))
+
+    # -- queries --------------------------------------------------------
+    def find(self, scope, operation, idem_key):
+        rows = self._read(
+            'SELECT * FROM request WHERE scope=? AND operation=? '
+            'AND idem_key=?', (scope, operation, idem_key))
+        return Entry.from_row(rows[0]) if rows else None
+
+    def get(self, uuid):
+        rows = self._read('SELECT * FROM request WHERE uuid=?', (uuid,))
+        return Entry.from_row(rows[0]) if rows else None
+
+    def entries(self, state=None, scope=None):
+        """Entries, newest first."""
+        sql, params = 'SELECT * FROM request', []
+        clauses = []
+        if state:
+            clauses.append('state=?')
+            params.append(state)
+        if scope:
+            clauses.append('scope=?')
+            params.append(scope)
+        if clauses:
+            sql += ' WHERE ' + ' AND '.join(clauses)
+        sql += ' ORDER BY created_at DESC, rowid DESC'
+        return [Entry.from_row(r) for r in self._read(sql, params)]
+
+    # -- state changes --------------------------------------------------
+    def begin_attempt(self, *, scope, operation, idem_key, marker,
+                      fingerprint, client_token=None, task_tag=None,
+                      secret=None):
+        """Record that a create is about to be sent; durable on return.
+
+        A new key gets a new entry; a pending or failed entry starts a new
+        attempt (a failed one may take new parameters: nothing was made).
+        Returns the entry, with the request id the attempt must send.
+        """
+        now = time.time()
+        request_id = 'req-%s' % uuidlib.uuid4()
+        existing = self.find(scope.key, operation, idem_key)
+        if existing is None:
+            self._write(
+                'INSERT INTO request (uuid, operation, scope, auth_url, '
+                'project_id, user_id, idem_key, client_token, task_tag, '
+                'marker, fingerprint, state, request_id, secret, attempts, '
+                'created_at, updated_at) VALUES '
+                '(?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?)',
+                (str(uuidlib.uuid4()), operation, scope.key, scope.auth_url,
+                 scope.project_id, scope.user_id, idem_key, client_token,
+                 task_tag, marker, fingerprint, 'pending', request_id,
+                 secret, now, now))
+        elif existing.state == 'done':
+            raise JournalError('journal %s: request %s is already done'
+                               % (self.path, existing.uuid))
+        else:
+            self._write(
+                "UPDATE request SET state='pending', fingerprint=?, "
+                'request_id=?, error=NULL, secret=COALESCE(?, secret), '
+                'task_tag=COALESCE(?, task_tag), attempts=attempts+1, '
+                'updated_at=? WHERE uuid=?',
+                (fingerprint, request_id, secret, task_tag, now,
+                 existing.uuid))
+        return self.find(scope.key, operation, idem_key)
+
+    def mark_done(self, uuid, resource_ids, response_request_id=None):
+        self._write(
+            "UPDATE request SET state='done', resource_ids=?, "
+            'response_request_id=COALESCE(?, response_request_id), '
+            'error=NULL, updated_at=? WHERE uuid=?',
+            (json.dumps(list(resource_ids)), response_request_id,
+             time.time(), uuid))
+
+    def adopt(self, *, scope, operation, idem_key, marker, fingerprint,
+              resource_ids, client_token=None, task_tag=None):
+        """Record a resource found on the cloud for a key this journal did
+        not know (first run on this host)."""
+        now = time.time()
+        self._write(
+            'INSERT INTO request (uuid, operation, scope, auth_url, '
+            'project_id, user_id, idem_key, client_token, task_tag, marker, '
+            'fingerprint, state, resource_ids, attempts, created_at, '
+            "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,'done',?,0,?,?)",
+            (str(uuidlib.uuid4()), operation, scope.key, scope.auth_url,
+             scope.project_id, scope.user_id, idem_key, client_token,
+             task_tag, marker, fingerprint, json.dumps(list(resource_ids)),
+             now, now))
+        return self.find(scope.key, operation, idem_key)
+
+    def mark_failed(self, uuid, error):
+        self._write(
+            "UPDATE request SET state='failed', error=?, updated_at=? "
+            'WHERE uuid=?', (error, time.time(), uuid))
+
+    def delete_finished(self, older_than):
+        """Drop done and failed entries last changed before ``older_than``
+        (epoch seconds); pending ones are never dropped."""
+        try:
+            with self._transaction() as conn:
+                return conn.execute(
+                    "DELETE FROM request WHERE state IN ('done', 'failed') "
+                    'AND updated_at < ?', (older_than,)).rowcount
+        except sqlite3.Error as exc:
+            raise JournalError('cannot write to the journal %s: %s'
+                               % (self.path, _describe(exc)))
+
+    # -- per-request lock -----------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, *key_parts, timeout=600.0, on_wait=None, poll=0.05):
+        """Hold the lock of one request key (across processes).
+
+        ``on_wait`` is called once when the lock is not free at once, so
+        the command can say why it is waiting.
+        """
+        if self._lock_fd is None:
+            try:
+                self._lock_fd = os.open(self.path + '.lock',
+                                        os.O_CREAT | os.O_RDWR, 0o600)
+            except OSError as exc:
+                raise JournalError('cannot open the journal lock %s.lock: %s'
+                                   % (self.path, exc.strerror or exc))
+        digest = hashlib.sha256('\0'.join(key_parts).encode()).hexdigest()
+        offset = int(digest[:12], 16)
+        deadline = time.monotonic() + timeout
+        waited = False
+        while True:
+            try:
+                fcntl.lockf(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB,
+                            1, offset)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise JournalError(
+                        'another run with the same key held its lock for '
+                        'more than %ds' % timeout)
+                if not waited and on_wait:
+                    on_wait()
+                waited = True
+                time.sleep(poll)
+        try:
+            yield
+        finally:
+            fcntl.lockf(self._lock_fd, fcntl.LOCK_UN, 1, offset)

@@ -1,0 +1,132 @@
+"""``openstack keypair create --client-token``: keypairs as a Kind.
+
+Keypair names are unique per user, so the name is the cloud-side marker. A
+generated key is made *before* the request and kept in the journal entry
+(mode 0600), so a retry after a lost response gives the user the same
+private key. Its public half carries the token's marker as its comment, so
+another host can tell "created with this token" from "name taken".
+"""
+
+from osc_lib import exceptions
+
+from idemclient import client as api
+from idemclient import fingerprint as fp
+from idemclient import idempotent
+from idemclient import token as tokens
+
+OPERATION = 'keypair.create'
+
+
+def key_material(public_key):
+    """``type base64`` of an OpenSSH public key, without its comment."""
+    return ' '.join((public_key or '').split()[:2])
+
+
+def generate(comment):
+    """A new ed25519 key, like OSC's, as (private OpenSSH PEM, public)."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives import serialization
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH,
+        serialization.PublicFormat.OpenSSH).decode()
+    return private, '%s %s' % (public, comment)
+
+
+def public_of(private_key):
+    from cryptography.hazmat.primitives import serialization
+    key = serialization.load_ssh_private_key(private_key.encode(), None)
+    return key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH,
+        serialization.PublicFormat.OpenSSH).decode()
+
+
+class KeypairKind:
+    noun = 'keypair'
+
+    def __init__(self, client, create, kwargs, request, generated):
+        self.client = client
+        self._create = create
+        self._kwargs = dict(kwargs)
+        self._request = request
+        self._generated = generated
+        self.private_key = None
+
+    def bind(self, entry):
+        """Pick the key: the one an earlier attempt kept, else a new one."""
+        if not self._generated:
+            return None
+        if entry is not None and entry.secret:
+            self.private_key = entry.secret
+            public = public_of(entry.secret)
+        else:
+            self.private_key, public = generate(self._request.marker)
+        if not public.endswith(' ' + self._request.marker):
+            public = '%s %s' % (key_material(public), self._request.marker)
+        self._kwargs['public_key'] = public
+        return self.private_key
+
+    @staticmethod
+    def _sdk_keypair(body):
+        from openstack.compute.v2 import keypair as sdk_keypair
+        return sdk_keypair.Keypair.existing(**body)
+
+    def _check(self, body):
+        """Ours if the key material matches; otherwise say why not."""
+        if key_material(body.get('public_key')) == key_material(
+                self._kwargs['public_key']):
+            return True
+        comment = (body.get('public_key') or '').split()[2:]
+        if self._generated and comment == [self._request.marker]:
+            raise exceptions.CommandError(
+                'keypair %s was created with %s from another host; its '
+                'private key is only in that host\'s journal. Nothing was '
+                'sent.' % (body['name'], self._request.label))
+        raise exceptions.CommandError(
+            'keypair name %s is already taken by a different key. Nothing '
+            'was sent.' % body['name'])
+
+    def find(self, request):
+        body = self.client.get_keypair(self._kwargs['name'],
+                                       self._kwargs.get('user_id'))
+        if body is None or not self._check(body):
+            return None
+        return idempotent.Found(self._sdk_keypair(body), [body['name']])
+
+    def fetch(self, resource_ids):
+        body = self.client.get_keypair(resource_ids[0],
+                                       self._kwargs.get('user_id'))
+        if body is None:
+            return None
+        self._check(body)
+        return self._sdk_keypair(body)
+
+    def kept_secret(self):
+        """The private key to give the user, if this run generated one."""
+        return self.private_key
+
+    def send(self, entry):
+        try:
+            keypair, response = self.client.guarded_create(
+                lambda: self._create(**self._kwargs), entry.request_id,
+                self._request.client_token)
+        except Exception as exc:  # SDK or keystoneauth: translate once
+            raise api.sdk_error(exc)
+        return keypair, [keypair.name], api.response_request_id(response)
+
+
+def request_for(scope, kwargs, client_token, task_tag, generated):
+    """Fingerprint: the name, type, owner and either 'a generated key' or
+    the supplied key's material."""
+    params = {k: v for k, v in kwargs.items() if k != 'public_key'}
+    params['public_key'] = 'generated' if generated else key_material(
+        kwargs['public_key'])
+    if client_token is not None:
+        marker = tokens.derive_tag(scope, client_token)
+    else:
+        marker = tokens.derive_tag(scope, task_tag, prefix='task')
+    return idempotent.Request(OPERATION, scope, fp.Fingerprint.of(params),
+                              marker, client_token, task_tag)

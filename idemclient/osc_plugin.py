@@ -1,0 +1,29 @@
+"""The OSC plugin module: imported on every ``openstack`` run, so it only
+declares (no sqlite, no HTTP, no cryptography here).
+
+Commands live in the ``openstack.idem.v1`` entry point group; the
+``--client-token`` options come from cliff hooks (see ``hooks``).
+"""
+
+API_NAME = 'idem'
+API_VERSION_OPTION = 'os_idem_api_version'
+API_VERSIONS = ('1',)
+DEFAULT_API_VERSION = '1'
+
+
+def make_client(instance):
+    """idemclient's commands use the service clients OSC already has."""
+    return None
+
+
+def build_option_parser(parser):
+    parser.add_argument(
+        '--os-idem-api-version', metavar='<idem-api-version>',
+        default=DEFAULT_API_VERSION,
+        help='idemclient command set version (default: %s)'
+        % DEFAULT_API_VERSION)
+    parser.add_argument(
+        '--idem-journal', metavar='<path>', default=None,
+        help='idemclient journal file (default: env[IDEMCLIENT_JOURNAL], '
+        'else $XDG_STATE_HOME/idemclient/journal.sqlite)')
+    return parser
