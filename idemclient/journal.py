@@ -202,9 +202,17 @@ class Journal:
         try:
             yield self._conn
         except BaseException:
-            self._conn.execute('ROLLBACK')
+            # SQLite may have rolled back already (SQLITE_FULL does):
+            # a second ROLLBACK would hide the real error.
+            if self._conn.in_transaction:
+                self._conn.execute('ROLLBACK')
             raise
-        self._conn.execute('COMMIT')
+        try:
+            self._conn.execute('COMMIT')
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute('ROLLBACK')
+            raise
 
     def _write(self, sql, params):
         try:

@@ -1,0 +1,114 @@
+"""SIGKILL ``openstack server create --client-token`` at every step, rerun,
+and count the servers through the API: never a duplicate, never a loss."""
+
+import os
+import signal
+import time
+
+from idemclient.tests.functional import base
+from idemclient.tests.functional import proxy as proxy_mod
+
+TRIALS = int(os.environ.get('IDEMCLIENT_CRASH_TRIALS', '5'))
+
+
+class TestCrashMatrix(base.FunctionalTestCase):
+
+    def rerun_until_done(self, name, token, *extra, **kwargs):
+        server = self.create_server(name, '--client-token', token, *extra,
+                                    **kwargs)
+        self.assertIsInstance(server, dict, getattr(server, 'stderr', ''))
+        return server
+
+    def assertOneServer(self, name, server_id):
+        servers = self.servers_named(name)
+        self.assertEqual([server_id], [s['id'] for s in servers],
+                         'duplicate or lost server for %s' % name)
+
+    def _failpoint(self, point):
+        for trial in range(TRIALS):
+            name = 'crash-%s-%d' % (self.uid, trial)
+            token = 'tok-%s-%d' % (self.uid, trial)
+            killed = self.osc(*(base.CREATE + ('--client-token', token,
+                                               name)),
+                              env={'IDEMCLIENT_FAILPOINT': point})
+            self.assertEqual(-signal.SIGKILL, killed.returncode,
+                             killed.stderr)
+            server = self.rerun_until_done(name, token)
+            self.assertOneServer(name, server['id'])
+            self.assertEqual(server['id'],
+                             self.rerun_until_done(name, token)['id'])
+            self.assertOneServer(name, server['id'])
+
+    def test_kill_before_journal_commit(self):
+        self._failpoint('before-journal-commit')
+
+    def test_kill_after_journal_commit(self):
+        self._failpoint('after-journal-commit')
+
+    def test_kill_after_response_came(self):
+        self._failpoint('after-response')
+
+    def test_kill_after_post_left(self):
+        endpoint = base.session_for('admin').get_endpoint(
+            service_type='compute', interface='public')
+        for trial in range(TRIALS):
+            name = 'inflight-%s-%d' % (self.uid, trial)
+            token = 'tok-%s-%d' % (self.uid, trial)
+            with proxy_mod.Proxy(endpoint) as proxy:
+                proxy.rule('POST', r'/servers$', 'hold')
+                proc = self.start_osc(
+                    *(base.CREATE + ('--client-token', token, name)),
+                    env={'OS_COMPUTE_ENDPOINT_OVERRIDE':
+                         proxy.url('/v2.1')})
+                self.assertTrue(proxy.acted.wait(120), 'POST never left')
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            server = self.rerun_until_done(name, token)
+            self.assertOneServer(name, server['id'])
+
+    def test_kill_during_wait(self):
+        for trial in range(TRIALS):
+            name = 'wait-%s-%d' % (self.uid, trial)
+            token = 'tok-%s-%d' % (self.uid, trial)
+            journal = os.path.join(self.tmp, 'wait-%d.sqlite' % trial)
+            proc = self.start_osc(*(base.CREATE + (
+                '--wait', '--client-token', token, name)), journal=journal)
+            self.wait_for(lambda: any(
+                e['state'] == 'done'
+                for e in self.journal_entries(journal)),
+                timeout=120, interval=0.05, what='the create to be recorded')
+            self.assertIsNone(proc.poll(), 'finished before it was killed')
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            server = self.rerun_until_done(name, token, '--wait',
+                                           journal=journal)
+            self.assertEqual('ACTIVE', server['status'])
+            self.assertOneServer(name, server['id'])
+
+
+class TestConcurrent(base.FunctionalTestCase):
+
+    def test_eight_processes_one_token_one_post(self):
+        name, token = 'conc-' + self.uid, 'tok-' + self.uid
+        endpoint = base.session_for('admin').get_endpoint(
+            service_type='compute', interface='public')
+        with proxy_mod.Proxy(endpoint) as proxy:
+            proxy.rule('POST', r'/servers$', 'count')
+            procs = [self.start_osc(
+                *(base.CREATE + ('--client-token', token, name, '-f',
+                                 'value', '-c', 'id')),
+                env={'OS_COMPUTE_ENDPOINT_OVERRIDE': proxy.url('/v2.1')})
+                for _ in range(8)]
+            outputs = []
+            deadline = time.monotonic() + 600
+            for proc in procs:
+                out, err = proc.communicate(
+                    timeout=max(1, deadline - time.monotonic()))
+                self.assertEqual(0, proc.returncode, err)
+                outputs.append(out.strip())
+            posts = proxy.count('POST', r'/servers$')
+        self.assertEqual(1, posts)
+        self.assertEqual(1, len(set(outputs)), outputs)
+        self.assertOneServer(name, outputs[0])
+
+    assertOneServer = TestCrashMatrix.assertOneServer

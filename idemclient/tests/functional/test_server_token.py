@@ -1,0 +1,184 @@
+"""``openstack server create --client-token`` against the real cloud."""
+
+import json
+import os
+import uuid
+
+from idemclient.tests.functional import base
+from idemclient.tests.functional import proxy as proxy_mod
+
+
+class TestServerToken(base.FunctionalTestCase):
+
+    def test_retries_print_one_server_in_every_format(self):
+        name, token = 'web-' + self.uid, 'tok-' + self.uid
+        first = self.create_server(name, '--client-token', token)
+        again = self.create_server(name, '--client-token', token)
+        self.assertEqual(first['id'], again['id'])
+        value = self.assertOK(self.osc(*(base.CREATE + (
+            '--client-token', token, name, '-f', 'value', '-c', 'id'))))
+        self.assertEqual(first['id'], value.stdout.strip())
+        self.assertIn('no create was sent', value.stderr)
+        yaml_run = self.assertOK(self.osc(*(base.CREATE + (
+            '--client-token', token, name, '-f', 'yaml'))))
+        self.assertIn('id: %s' % first['id'], yaml_run.stdout)
+        servers = self.servers_named(name)
+        self.assertEqual([first['id']], [s['id'] for s in servers])
+        # the marker is on the server itself
+        self.assertEqual(1, len(servers[0]['tags']))
+        self.assertIn('idemclient:params', servers[0]['metadata'])
+        [entry] = self.journal_entries()
+        self.assertEqual(('done', [first['id']], 1),
+                         (entry['state'], json.loads(entry['resource_ids']),
+                          entry['attempts']))
+        self.assertTrue(entry['response_request_id'].startswith('req-'))
+
+    def test_same_token_other_parameters_is_refused(self):
+        name, token = 'web-' + self.uid, 'tok-' + self.uid
+        first = self.create_server(name, '--client-token', token)
+        result = self.osc('server', 'create', '--flavor', 'm1.small',
+                          '--image', 'cirros', '--nic', 'none',
+                          '--client-token', token, name)
+        self.assertEqual(1, result.returncode)
+        self.assertIn('flavor_id', result.stderr)
+        self.assertIn('Nothing was sent', result.stderr)
+        self.assertNotIn('Traceback', result.stderr)
+        self.assertEqual([first['id']],
+                         [s['id'] for s in self.servers_named(name)])
+
+    def test_second_host_finds_the_first_hosts_server(self):
+        name, token = 'web-' + self.uid, 'tok-' + self.uid
+        first = self.create_server(name, '--client-token', token)
+        other = os.path.join(self.tmp, 'other-host.sqlite')
+        again = self.create_server(name, '--client-token', token,
+                                   journal=other)
+        self.assertEqual(first['id'], again['id'])
+        self.assertEqual(1, len(self.servers_named(name)))
+        # ...and checks the parameters there too, from the server's metadata
+        refused = self.osc('server', 'create', '--flavor', 'm1.small',
+                           '--image', 'cirros', '--nic', 'none',
+                           '--client-token', token, name,
+                           journal=os.path.join(self.tmp, 'third.sqlite'))
+        self.assertEqual(1, refused.returncode)
+        self.assertIn('on the cloud', refused.stderr)
+        self.assertEqual(1, len(self.servers_named(name)))
+
+    def test_same_token_in_another_project_is_another_request(self):
+        name, token = 'web-' + self.uid, 'tok-' + self.uid
+        mine = self.create_server(name, '--client-token', token, user='demo')
+        theirs = self.create_server(name, '--client-token', token,
+                                    user='demo2')
+        self.assertNotEqual(mine['id'], theirs['id'])
+        self.assertEqual([mine['id']], [
+            s['id'] for s in self.servers_named(name, user='demo')])
+        self.assertEqual([theirs['id']], [
+            s['id'] for s in self.servers_named(name, user='demo2')])
+
+    def test_bad_tokens_send_nothing(self):
+        name = 'web-' + self.uid
+        for token in ('', 'x' * 65, 'caf\u00e9'):
+            result = self.osc(*(base.CREATE + ('--client-token', token,
+                                               name)))
+            self.assertEqual(1, result.returncode, result.stderr)
+            self.assertEqual(1, len(result.stderr.strip().splitlines()),
+                             result.stderr)
+            self.assertIn('printable ASCII', result.stderr)
+        self.assertEqual([], self.servers_named(name))
+        self.assertFalse(os.path.exists(self.journal))
+
+    def test_unusable_journal_sends_nothing_and_is_kept(self):
+        name = 'web-' + self.uid
+        with open(self.journal, 'wb') as f:
+            f.write(b'not a journal' * 100)
+        result = self.osc(*(base.CREATE + ('--client-token', 't', name)))
+        self.assertEqual(1, result.returncode)
+        self.assertIn('left as it is', result.stderr)
+        self.assertNotIn('Traceback', result.stderr)
+        with open(self.journal, 'rb') as f:
+            self.assertEqual(b'not a journal' * 100, f.read())
+        blocked = os.path.join(self.tmp, 'a-file')
+        open(blocked, 'w').close()
+        result = self.osc(*(base.CREATE + ('--client-token', 't', name)),
+                          journal=os.path.join(blocked, 'journal.sqlite'))
+        self.assertEqual(1, result.returncode)
+        self.assertIn('cannot create the journal', result.stderr)
+        self.assertEqual([], self.servers_named(name))
+
+    def test_old_microversion_is_refused_before_sending(self):
+        name = 'web-' + self.uid
+        result = self.osc('--os-compute-api-version', '2.51',
+                          *(base.CREATE + ('--client-token', 't', name)))
+        self.assertEqual(1, result.returncode)
+        self.assertIn('compute API 2.52', result.stderr)
+        self.assertEqual([], self.servers_named(name))
+
+    def test_multi_create_is_found_again(self):
+        name, token = 'multi-' + self.uid, 'tok-' + self.uid
+        first = self.create_server(name, '--min', '3', '--max', '3',
+                                   '--client-token', token)
+        servers = self.servers_named(name)
+        self.assertEqual(3, len(servers))
+        again = self.create_server(name, '--min', '3', '--max', '3',
+                                   '--client-token', token,
+                                   journal=os.path.join(self.tmp, 'h2'))
+        self.assertIn(again['id'], [s['id'] for s in servers])
+        self.assertEqual(first['id'], self.create_server(
+            name, '--min', '3', '--max', '3', '--client-token', token)['id'])
+        self.assertEqual(3, len(self.servers_named(name)))
+        [entry] = self.journal_entries()
+        self.assertEqual(sorted(s['id'] for s in servers),
+                         sorted(json.loads(entry['resource_ids'])))
+
+    def test_wait_ending_in_error_still_records_the_server(self):
+        flavor = 'huge-' + self.uid
+        created = self.compute('POST', '/flavors', json={'flavor': {
+            'name': flavor, 'vcpus': 100000, 'ram': 64, 'disk': 1}})
+        self.assertEqual(200, created.status_code, created.text)
+        self.addCleanup(self.compute, 'DELETE',
+                        '/flavors/%s' % created.json()['flavor']['id'])
+        name, token = 'err-' + self.uid, 'tok-' + self.uid
+        args = ('server', 'create', '--flavor', flavor, '--image', 'cirros',
+                '--nic', 'none', '--wait', '--client-token', token, name)
+        result = self.osc(*args)
+        self.assertEqual(1, result.returncode, result.stdout)
+        [server] = self.servers_named(name)
+        self.assertEqual('ERROR', server['status'])
+        [entry] = self.journal_entries()
+        self.assertEqual(('done', [server['id']]),
+                         (entry['state'], json.loads(entry['resource_ids'])))
+        self.osc(*args)
+        self.assertEqual(1, len(self.servers_named(name)))
+
+    def test_response_lost_in_transit(self):
+        name, token = 'lost-' + self.uid, 'tok-' + self.uid
+        endpoint = base.session_for('admin').get_endpoint(
+            service_type='compute', interface='public')
+        with proxy_mod.Proxy(endpoint) as proxy:
+            proxy.rule('POST', r'/servers$', 'drop')
+            lost = self.osc(*(base.CREATE + ('--client-token', token, name)),
+                            env={'OS_COMPUTE_ENDPOINT_OVERRIDE':
+                                 proxy.url('/v2.1')})
+        self.assertEqual(1, lost.returncode, lost.stdout)
+        self.assertIn('outcome of the create is unknown', lost.stderr)
+        self.assertEqual(1, proxy.count('POST', r'/servers$'))
+        [made] = self.servers_named(name)  # the cloud did create it
+        self.assertEqual('pending', self.journal_entries()[0]['state'])
+        again = self.create_server(name, '--client-token', token)
+        self.assertEqual(made['id'], again['id'])
+        self.assertEqual(1, len(self.servers_named(name)))
+        self.assertEqual('done', self.journal_entries()[0]['state'])
+
+    def test_without_token_nothing_changes(self):
+        name = 'plain-' + self.uid
+        server = self.create_server(name)
+        self.assertEqual([server['id']],
+                         [s['id'] for s in self.servers_named(name)])
+        self.assertEqual([], self.servers_named(name)[0]['tags'])
+        self.assertFalse(os.path.exists(self.journal))
+
+    def test_task_tag_alone_protects_the_request(self):
+        name, tag = 'task-' + self.uid, 'job-' + str(uuid.uuid4())
+        first = self.create_server(name, '--task-tag', tag)
+        again = self.create_server(name, '--task-tag', tag)
+        self.assertEqual(first['id'], again['id'])
+        self.assertEqual(1, len(self.servers_named(name)))

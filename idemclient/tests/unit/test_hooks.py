@@ -1,0 +1,142 @@
+"""The hooks on OSC's real ``server create`` and ``keypair create``."""
+
+import os
+import stat
+from unittest import mock
+
+import fixtures
+from cliff import hooks as cliff_hooks
+from osc_lib import exceptions
+from openstackclient.compute.v2 import keypair
+from openstackclient.compute.v2 import server
+from stevedore import extension
+import testtools
+
+from idemclient import hooks
+
+
+def hooked(command_class, hook_class, app):
+    """OSC's command with our hook loaded the way cliff loads it."""
+    cmd = command_class(app, None, cmd_name=None)
+    hook = hook_class(cmd)
+    cmd._hooks = extension.ExtensionManager.make_test_instance(
+        [extension.Extension('idemclient', None, hook_class, hook)])
+    return cmd, hook
+
+
+class HookTestCase(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+        self.journal = os.path.join(self.dir, 'journal.sqlite')
+        self.app = mock.Mock()
+        self.app.options.idem_journal = self.journal
+        self.compute = self.app.client_manager.compute
+        self.original_create_server = self.compute.create_server
+        self.original_create_keypair = self.compute.create_keypair
+
+
+class TestParsers(HookTestCase):
+
+    def test_hooked_commands_still_build_and_show_options(self):
+        for command_class, hook_class in (
+                (server.CreateServer, hooks.ServerCreateHook),
+                (keypair.CreateKeypair, hooks.KeypairCreateHook)):
+            cmd, _ = hooked(command_class, hook_class, self.app)
+            parser = cmd.get_parser('openstack x create')
+            text = parser.format_help()
+            self.assertIn('--client-token <token>', text)
+            self.assertIn('--task-tag <tag>', text)
+            self.assertIn('printable ASCII', text)
+
+    def test_server_create_parses_with_the_options(self):
+        cmd, _ = hooked(server.CreateServer, hooks.ServerCreateHook,
+                        self.app)
+        args = cmd.get_parser('openstack server create').parse_args([
+            '--client-token', 'T', '--task-tag', 'G', '--flavor', 'f',
+            '--image', 'i', '--nic', 'none', '--tag', 'mine', 'web1'])
+        self.assertEqual(('T', 'G', ['mine']),
+                         (args.client_token, args.task_tag, args.tags))
+
+    def test_entry_points_are_installed(self):
+        for group, hook_class in (
+                ('openstack.cli.server_create', hooks.ServerCreateHook),
+                ('openstack.cli.keypair_create', hooks.KeypairCreateHook)):
+            mgr = extension.ExtensionManager(group)
+            self.assertIn(hook_class, [e.plugin for e in mgr])
+
+    def test_hooks_implement_the_whole_contract(self):
+        for hook_class in (hooks.ServerCreateHook, hooks.KeypairCreateHook):
+            self.assertTrue(issubclass(hook_class, cliff_hooks.CommandHook))
+            hook_class(mock.Mock())  # abstract methods all implemented
+
+
+class TestBefore(HookTestCase):
+
+    def parse(self, argv, command_class=server.CreateServer,
+              hook_class=hooks.ServerCreateHook):
+        cmd, hook = hooked(command_class, hook_class, self.app)
+        args = cmd.get_parser('openstack x create').parse_args(argv)
+        return cmd, hook, args
+
+    def test_no_token_touches_nothing(self):
+        _, hook, args = self.parse(['--flavor', 'f', '--image', 'i', 's'])
+        hook.before(args)
+        self.assertIs(self.original_create_server,
+                      self.compute.create_server)
+        self.assertFalse(os.path.exists(self.journal))
+
+    def test_invalid_token_is_refused_before_anything(self):
+        for argv in (['--client-token', ''], ['--client-token', 'x' * 65],
+                     ['--task-tag', 'caf\u00e9'],
+                     ['--client-token', 'ok', '--task-tag', '']):
+            self.app.reset_mock()
+            _, hook, args = self.parse(argv + ['--flavor', 'f', 's'])
+            exc = self.assertRaises(exceptions.CommandError, hook.before,
+                                    args)
+            self.assertIn('Nothing was sent', str(exc))
+            self.assertEqual([], self.compute.method_calls)
+            self.assertFalse(os.path.exists(self.journal))
+
+    def test_token_wraps_this_invocations_create_only(self):
+        _, hook, args = self.parse(['--client-token', 'T', '--flavor', 'f',
+                                    's'])
+        self.assertIs(args, hook.before(args))
+        self.assertIsNot(self.original_create_server,
+                         self.compute.create_server)
+        self.assertEqual('create_server', self.compute.create_server.__name__)
+        # nothing was sent while installing
+        self.assertEqual([], self.original_create_server.call_args_list)
+
+    def test_keypair_generated_key_is_taken_over(self):
+        _, hook, args = self.parse(
+            ['--client-token', 'T', '--private-key',
+             os.path.join(self.dir, 'k'), 'k1'],
+            keypair.CreateKeypair, hooks.KeypairCreateHook)
+        hook.before(args)
+        # OSC reads an empty public key; the hook supplies the real one.
+        self.assertEqual(os.devnull, args.public_key)
+        self.assertEqual('create_keypair',
+                         self.compute.create_keypair.__name__)
+
+    def test_private_key_file_is_made_0600_even_without_token(self):
+        path = os.path.join(self.dir, 'k1.pem')
+        _, hook, args = self.parse(['--private-key', path, 'k1'],
+                                   keypair.CreateKeypair,
+                                   hooks.KeypairCreateHook)
+        old = os.umask(0o022)
+        try:
+            hook.before(args)
+        finally:
+            os.umask(old)
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
+        self.assertIs(self.original_create_keypair,
+                      self.compute.create_keypair)
+
+    def test_after_without_token_returns_its_input(self):
+        _, hook, args = self.parse(['k1'], keypair.CreateKeypair,
+                                   hooks.KeypairCreateHook)
+        hook.before(args)
+        marker = object()
+        self.assertIs(marker, hook.after(args, marker))

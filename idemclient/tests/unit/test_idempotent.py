@@ -1,0 +1,217 @@
+"""The run-once flow on a real journal, with a Kind whose cloud is a dict."""
+
+import os
+
+import fixtures
+from osc_lib import exceptions
+import testtools
+
+from idemclient import client as api
+from idemclient import fingerprint as fp
+from idemclient import idempotent
+from idemclient import journal as jmod
+from idemclient.token import Scope
+
+SCOPE = Scope('http://k/v3', 'project', 'user')
+PARAMS = {'name': 'web1', 'flavor_id': '1', 'image_id': 'img'}
+
+
+class FakeCloud:
+    """What a cloud holds, by marker; and what was sent to it."""
+
+    def __init__(self):
+        self.resources = {}   # marker -> (id, fingerprint)
+        self.posts = []
+        self.fail_with = None  # ApiError to raise on send
+        self.lose_response = False
+
+
+class FakeKind:
+    noun = 'widget'
+
+    def __init__(self, cloud, request, secret=None):
+        self.cloud = cloud
+        self.request = request
+        self.secret = secret
+        self.bound_to = 'unbound'
+
+    def bind(self, entry):
+        self.bound_to = entry
+        return self.secret
+
+    def find(self, request):
+        if request.marker not in self.cloud.resources:
+            return None
+        rid, recorded = self.cloud.resources[request.marker]
+        return idempotent.Found('found:' + rid, [rid], recorded)
+
+    def fetch(self, resource_ids):
+        for rid, _ in self.cloud.resources.values():
+            if rid == resource_ids[0]:
+                return 'fetched:' + rid
+        return None
+
+    def send(self, entry):
+        self.cloud.posts.append(entry.request_id)
+        if self.cloud.fail_with:
+            raise self.cloud.fail_with
+        rid = 'id%d' % len(self.cloud.posts)
+        self.cloud.resources[self.request.marker] = (
+            rid, self.request.fingerprint)
+        if self.cloud.lose_response:
+            raise api.ApiError('read timeout')
+        return 'created:' + rid, [rid], 'req-cloud'
+
+
+class TestRunOnce(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                                 'j.sqlite')
+        self.cloud = FakeCloud()
+        self.said = []
+
+    def run_once(self, params=PARAMS, token='T', task_tag=None,
+                 scope=SCOPE, secret=None):
+        request = idempotent.Request('widget.create', scope,
+                                     fp.Fingerprint.of(params),
+                                     'marker-%s-%s' % (scope.key[:4], token),
+                                     token, task_tag)
+        self.kind = FakeKind(self.cloud, request, secret)
+        return idempotent.run_once(self.path, request, self.kind,
+                                   self.said.append)
+
+    def entry(self, token='T'):
+        with jmod.Journal.open(self.path) as journal:
+            return journal.find(SCOPE.key, 'widget.create', 'token:' + token)
+
+    def test_first_run_sends_once_and_records(self):
+        self.assertEqual('created:id1', self.run_once())
+        entry = self.entry()
+        self.assertEqual(('done', ['id1'], 'req-cloud'),
+                         (entry.state, entry.resource_ids,
+                          entry.response_request_id))
+        self.assertEqual([entry.request_id], self.cloud.posts)
+
+    def test_retry_sends_nothing_and_returns_the_same(self):
+        self.run_once()
+        self.assertEqual('fetched:id1', self.run_once())
+        self.assertEqual(1, len(self.cloud.posts))
+        self.assertIn('already created', self.said[-1])
+
+    def test_retry_with_other_parameters_is_refused_naming_them(self):
+        self.run_once()
+        exc = self.assertRaises(exceptions.CommandError, self.run_once,
+                                dict(PARAMS, flavor_id='2', name='x'))
+        self.assertIn('different: flavor_id, name', str(exc))
+        self.assertIn('on this host', str(exc))
+        self.assertEqual(1, len(self.cloud.posts))
+
+    def test_other_host_finds_it_on_the_cloud(self):
+        self.run_once()
+        os.unlink(self.path)  # a host with an empty journal
+        self.assertEqual('found:id1', self.run_once())
+        self.assertEqual(1, len(self.cloud.posts))
+        self.assertEqual(('done', ['id1'], 0),
+                         (self.entry().state, self.entry().resource_ids,
+                          self.entry().attempts))
+
+    def test_other_host_with_other_parameters_is_refused(self):
+        self.run_once()
+        os.unlink(self.path)
+        exc = self.assertRaises(exceptions.CommandError, self.run_once,
+                                dict(PARAMS, image_id='other'))
+        self.assertIn('on the cloud', str(exc))
+        self.assertIn('image_id', str(exc))
+        self.assertEqual(1, len(self.cloud.posts))
+        self.assertIsNone(self.entry())
+
+    def test_client_error_marks_failed_and_frees_the_token(self):
+        self.cloud.fail_with = api.ApiError('Invalid flavor', 400)
+        exc = self.assertRaises(exceptions.CommandError, self.run_once)
+        self.assertIn('Invalid flavor', str(exc))
+        self.assertEqual('failed', self.entry().state)
+        self.cloud.fail_with = None
+        self.assertEqual('created:id2',
+                         self.run_once(dict(PARAMS, flavor_id='2')))
+        self.assertEqual('done', self.entry().state)
+
+    def test_lost_response_stays_pending_and_retry_finds_it(self):
+        self.cloud.lose_response = True
+        self.assertRaises(exceptions.CommandError, self.run_once)
+        self.assertEqual('pending', self.entry().state)
+        self.assertIn('outcome of the create is unknown', self.said[-1])
+        self.cloud.lose_response = False
+        self.assertEqual('found:id1', self.run_once())
+        self.assertEqual(1, len(self.cloud.posts))
+        self.assertEqual(('done', ['id1']), (self.entry().state,
+                                             self.entry().resource_ids))
+
+    def test_server_error_stays_pending(self):
+        self.cloud.fail_with = api.ApiError('boom', 500)
+        self.assertRaises(exceptions.CommandError, self.run_once)
+        self.assertEqual('pending', self.entry().state)
+
+    def test_pending_that_never_landed_waits_then_resends(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'idemclient.idempotent.SETTLE_SECONDS', 0.2))
+        self.cloud.fail_with = api.ApiError('connection reset')
+        self.assertRaises(exceptions.CommandError, self.run_once)
+        self.cloud.resources.clear()  # it never reached the cloud
+        self.cloud.fail_with = None
+        self.assertEqual('created:id2', self.run_once())
+        self.assertIn('waiting', self.said[-1])
+        self.assertEqual(2, self.entry().attempts)
+
+    def test_pending_entry_with_other_parameters_is_refused(self):
+        self.cloud.lose_response = True
+        self.assertRaises(exceptions.CommandError, self.run_once)
+        self.assertRaises(exceptions.CommandError, self.run_once,
+                          dict(PARAMS, name='other'))
+        self.assertEqual(1, len(self.cloud.posts))
+
+    def test_deleted_resource_is_reported(self):
+        self.run_once()
+        self.cloud.resources.clear()
+        exc = self.assertRaises(exceptions.CommandError, self.run_once)
+        self.assertIn('no longer exists', str(exc))
+        self.assertEqual(1, len(self.cloud.posts))
+
+    def test_tokens_are_scoped(self):
+        self.run_once()
+        self.run_once(scope=Scope('http://k/v3', 'other', 'user'))
+        self.assertEqual(2, len(self.cloud.posts))
+
+    def test_bind_sees_the_entry_and_its_secret_is_kept(self):
+        self.cloud.lose_response = True
+        self.assertRaises(exceptions.CommandError, self.run_once,
+                          secret='KEY')
+        self.assertIsNone(self.kind.bound_to)
+        self.assertEqual('KEY', self.entry().secret)
+        self.cloud.lose_response = False
+        self.run_once(secret=None)
+        self.assertEqual('KEY', self.kind.bound_to.secret)
+
+    def test_unusable_journal_sends_nothing(self):
+        with open(self.path, 'wb') as f:
+            f.write(b'garbage' * 1000)
+        exc = self.assertRaises(exceptions.CommandError, self.run_once)
+        self.assertIn('Nothing was sent', str(exc))
+        self.assertEqual([], self.cloud.posts)
+
+    def test_failpoint_after_commit_kills_with_entry_recorded(self):
+        import signal
+        import subprocess
+        import sys
+        code = (
+            'import sys; sys.path.insert(0, %r)\n'
+            'from idemclient.tests.unit import test_idempotent as t\n'
+            'case = t.TestRunOnce("test_first_run_sends_once_and_records")\n'
+            'case.path = %r; case.cloud = t.FakeCloud(); case.said = []\n'
+            'case.run_once()\n' % (os.getcwd(), self.path))
+        proc = subprocess.run(
+            [sys.executable, '-c', code], capture_output=True,
+            env=dict(os.environ, IDEMCLIENT_FAILPOINT='after-journal-commit'))
+        self.assertEqual(-signal.SIGKILL, proc.returncode, proc.stderr)
+        self.assertEqual('pending', self.entry().state)

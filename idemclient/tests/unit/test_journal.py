@@ -1,0 +1,302 @@
+import multiprocessing
+import os
+import signal
+import sqlite3
+import stat
+import tempfile
+import time
+
+import fixtures
+import testtools
+
+from idemclient import journal as jmod
+from idemclient.token import Scope
+
+SCOPE = Scope('http://k/v3', 'project', 'user')
+
+
+def _attempt(journal, key='token:t', fingerprint='f1', **extra):
+    return journal.begin_attempt(scope=SCOPE, operation='server.create',
+                                 idem_key=key, marker='m',
+                                 fingerprint=fingerprint, **extra)
+
+
+def _hold_lock(path, ready, release):
+    journal = jmod.Journal.open(path)
+    with journal.lock('k'):
+        ready.set()
+        release.wait(30)
+
+
+def _open_and_write(path, key):
+    journal = jmod.Journal.open(path)
+    entry = _attempt(journal, key=key)
+    journal.mark_done(entry.uuid, ['id-' + key])
+
+
+class JournalTestCase(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+        self.path = os.path.join(self.dir, 'state', 'journal.sqlite')
+
+    def open(self):
+        journal = jmod.Journal.open(self.path)
+        self.addCleanup(journal.close)
+        return journal
+
+
+class TestOpen(JournalTestCase):
+
+    def test_creates_private_directory_and_file(self):
+        self.open()
+        self.assertEqual(0o700, stat.S_IMODE(
+            os.stat(os.path.dirname(self.path)).st_mode))
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(self.path).st_mode))
+
+    def test_wal_full_sync_and_schema_version(self):
+        journal = self.open()
+        conn = journal._conn
+        self.assertEqual('wal', conn.execute(
+            'PRAGMA journal_mode').fetchone()[0])
+        self.assertEqual(2, conn.execute('PRAGMA synchronous').fetchone()[0])
+        self.assertEqual(jmod.SCHEMA_VERSION, conn.execute(
+            'PRAGMA user_version').fetchone()[0])
+
+    def test_reopen_keeps_entries(self):
+        _attempt(self.open())
+        self.assertEqual(1, len(jmod.Journal.open(self.path).entries()))
+
+    def test_corrupt_file_is_reported_and_left_untouched(self):
+        os.makedirs(os.path.dirname(self.path))
+        garbage = b'this is not a database' * 100
+        with open(self.path, 'wb') as f:
+            f.write(garbage)
+        exc = self.assertRaises(jmod.JournalError, jmod.Journal.open,
+                                self.path)
+        self.assertIn('left as it is', str(exc))
+        with open(self.path, 'rb') as f:
+            self.assertEqual(garbage, f.read())
+
+    def test_read_only_file_is_reported(self):
+        if os.geteuid() == 0:
+            # root ignores file modes: make the directory unwritable by
+            # mounting nothing; use SQLite's own read-only open instead.
+            journal = self.open()
+            journal.close()
+            conn = sqlite3.connect('file:%s?mode=ro' % self.path, uri=True,
+                                   isolation_level=None)
+            ro = jmod.Journal(self.path, conn)
+            conn.row_factory = sqlite3.Row
+            exc = self.assertRaises(jmod.JournalError, _attempt, ro)
+        else:
+            self.open().close()
+            os.chmod(self.path, 0o400)
+            exc = self.assertRaises(jmod.JournalError, jmod.Journal.open,
+                                    self.path)
+        self.assertIn('read', str(exc))
+
+    def test_newer_schema_is_refused(self):
+        self.open().close()
+        conn = sqlite3.connect(self.path)
+        conn.execute('PRAGMA user_version=99')
+        conn.commit()
+        conn.close()
+        exc = self.assertRaises(jmod.JournalError, jmod.Journal.open,
+                                self.path)
+        self.assertIn('newer idemclient', str(exc))
+
+    def test_unwritable_directory(self):
+        blocker = os.path.join(self.dir, 'file')
+        open(blocker, 'w').close()
+        self.assertRaises(jmod.JournalError, jmod.Journal.open,
+                          os.path.join(blocker, 'journal.sqlite'))
+
+    def test_concurrent_first_opens_across_processes(self):
+        ctx = multiprocessing.get_context('fork')
+        procs = [ctx.Process(target=_open_and_write, args=(self.path, str(i)))
+                 for i in range(6)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(30)
+            self.assertEqual(0, p.exitcode)
+        self.assertEqual(6, len(self.open().entries(state='done')))
+
+
+class TestDefaultPath(testtools.TestCase):
+
+    def test_environment_variable_wins(self):
+        self.assertEqual('/x/j', jmod.default_path(
+            {'IDEMCLIENT_JOURNAL': '/x/j', 'XDG_STATE_HOME': '/s'}))
+
+    def test_xdg_state_home(self):
+        self.assertEqual('/s/idemclient/journal.sqlite',
+                         jmod.default_path({'XDG_STATE_HOME': '/s'}))
+
+    def test_home_fallback(self):
+        self.useFixture(fixtures.EnvironmentVariable('HOME', '/home/u'))
+        self.assertEqual('/home/u/.local/state/idemclient/journal.sqlite',
+                         jmod.default_path({}))
+
+
+class TestStates(JournalTestCase):
+
+    def test_pending_then_done(self):
+        journal = self.open()
+        entry = _attempt(journal, client_token='t', task_tag='g')
+        self.assertEqual('pending', entry.state)
+        self.assertEqual(1, entry.attempts)
+        self.assertTrue(entry.request_id.startswith('req-'))
+        journal.mark_done(entry.uuid, ['a', 'b'], 'req-cloud')
+        done = journal.find(SCOPE.key, 'server.create', 'token:t')
+        self.assertEqual(('done', ['a', 'b'], 'req-cloud', 't', 'g'),
+                         (done.state, done.resource_ids,
+                          done.response_request_id, done.client_token,
+                          done.task_tag))
+
+    def test_pending_is_durable_before_return(self):
+        journal = self.open()
+        _attempt(journal)
+        # Another connection (another process would see the same) sees it.
+        other = sqlite3.connect(self.path)
+        self.assertEqual([('pending',)], other.execute(
+            'SELECT state FROM request').fetchall())
+
+    def test_failed_entry_takes_a_new_attempt_with_new_parameters(self):
+        journal = self.open()
+        first = _attempt(journal)
+        journal.mark_failed(first.uuid, 'Invalid flavor (HTTP 400)')
+        self.assertEqual('failed', journal.get(first.uuid).state)
+        second = _attempt(journal, fingerprint='f2')
+        self.assertEqual((first.uuid, 'pending', 'f2', 2, None),
+                         (second.uuid, second.state, second.fingerprint,
+                          second.attempts, second.error))
+        self.assertNotEqual(first.request_id, second.request_id)
+
+    def test_pending_entry_is_retried_in_place(self):
+        journal = self.open()
+        first = _attempt(journal)
+        second = _attempt(journal)
+        self.assertEqual(first.uuid, second.uuid)
+        self.assertEqual(2, second.attempts)
+        self.assertEqual(1, len(journal.entries()))
+
+    def test_done_entry_cannot_be_attempted_again(self):
+        journal = self.open()
+        entry = _attempt(journal)
+        journal.mark_done(entry.uuid, ['a'])
+        self.assertRaises(jmod.JournalError, _attempt, journal)
+
+    def test_adopt_records_a_done_entry(self):
+        journal = self.open()
+        entry = journal.adopt(scope=SCOPE, operation='server.create',
+                              idem_key='token:t', marker='m',
+                              fingerprint='f', resource_ids=['x'],
+                              client_token='t')
+        self.assertEqual(('done', ['x'], 0), (entry.state,
+                                              entry.resource_ids,
+                                              entry.attempts))
+
+    def test_keys_are_per_scope_and_operation(self):
+        journal = self.open()
+        _attempt(journal)
+        other = Scope('http://k/v3', 'other-project', 'user')
+        journal.begin_attempt(scope=other, operation='server.create',
+                              idem_key='token:t', marker='m',
+                              fingerprint='f')
+        journal.begin_attempt(scope=SCOPE, operation='keypair.create',
+                              idem_key='token:t', marker='m',
+                              fingerprint='f')
+        self.assertEqual(3, len(journal.entries()))
+
+    def test_secret_is_kept_across_attempts(self):
+        journal = self.open()
+        _attempt(journal, secret='PRIVATE')
+        self.assertEqual('PRIVATE', _attempt(journal).secret)
+
+    def test_entries_newest_first_and_by_state(self):
+        journal = self.open()
+        for key in ('token:a', 'token:b', 'token:c'):
+            _attempt(journal, key=key)
+        done = journal.find(SCOPE.key, 'server.create', 'token:b')
+        journal.mark_done(done.uuid, ['x'])
+        self.assertEqual(['token:c', 'token:b', 'token:a'],
+                         [e.idem_key for e in journal.entries()])
+        self.assertEqual(['token:b'],
+                         [e.idem_key for e in journal.entries('done')])
+
+    def test_prune_never_drops_pending(self):
+        journal = self.open()
+        for key in ('token:a', 'token:b', 'token:c'):
+            _attempt(journal, key=key)
+        a = journal.find(SCOPE.key, 'server.create', 'token:a')
+        b = journal.find(SCOPE.key, 'server.create', 'token:b')
+        journal.mark_done(a.uuid, ['x'])
+        journal.mark_failed(b.uuid, 'no')
+        self.assertEqual(0, journal.delete_finished(time.time() - 3600))
+        self.assertEqual(2, journal.delete_finished(time.time() + 1))
+        self.assertEqual(['pending'], [e.state for e in journal.entries()])
+
+    def test_unknown_uuid_is_an_error_not_a_silent_no_op(self):
+        self.assertRaises(jmod.JournalError, self.open().mark_done,
+                          'no-such-uuid', [])
+
+
+class TestLock(JournalTestCase):
+
+    def test_lock_excludes_other_processes_until_released(self):
+        ctx = multiprocessing.get_context('fork')
+        ready, release = ctx.Event(), ctx.Event()
+        holder = ctx.Process(target=_hold_lock,
+                             args=(self.path, ready, release))
+        holder.start()
+        self.addCleanup(holder.join, 10)
+        self.addCleanup(release.set)
+        self.assertTrue(ready.wait(10))
+        journal = self.open()
+        waits = []
+        exc = self.assertRaises(
+            jmod.JournalError, journal.lock('k', timeout=0.3,
+                                            on_wait=lambda: waits.append(1))
+            .__enter__)
+        self.assertIn('held its lock', str(exc))
+        self.assertEqual([1], waits)
+        # another key is free
+        with journal.lock('other', timeout=0.3):
+            pass
+        release.set()
+        holder.join(10)
+        with journal.lock('k', timeout=5):
+            pass
+
+    def test_lock_of_a_killed_holder_is_released(self):
+        ctx = multiprocessing.get_context('fork')
+        ready, release = ctx.Event(), ctx.Event()
+        holder = ctx.Process(target=_hold_lock,
+                             args=(self.path, ready, release))
+        holder.start()
+        self.assertTrue(ready.wait(10))
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.join(10)
+        with self.open().lock('k', timeout=5):
+            pass
+
+    def test_lock_file_is_private(self):
+        with self.open().lock('k'):
+            pass
+        self.assertEqual(0o600, stat.S_IMODE(
+            os.stat(self.path + '.lock').st_mode))
+
+
+class TestDiskFull(JournalTestCase):
+
+    def test_full_disk_is_an_error_and_nothing_is_recorded(self):
+        journal = self.open()
+        pages = journal._conn.execute('PRAGMA page_count').fetchone()[0]
+        journal._conn.execute('PRAGMA max_page_count=%d' % pages)
+        exc = self.assertRaises(jmod.JournalError, _attempt, journal,
+                                secret='x' * 100000)
+        self.assertIn('full', str(exc))
+        self.assertEqual([], journal.entries())

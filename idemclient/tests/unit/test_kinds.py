@@ -1,0 +1,165 @@
+"""Server and keypair Kinds: what they put on the cloud and recognise."""
+
+from unittest import mock
+
+from osc_lib import exceptions
+import testtools
+
+from idemclient import keypair_create
+from idemclient import server_create
+from idemclient.token import Scope
+
+SCOPE = Scope('http://k/v3', 'p', 'u')
+KWARGS = {'name': 'web1', 'image_id': 'img', 'flavor_id': '1',
+          'min_count': 1, 'max_count': 1, 'networks': 'none',
+          'tags': ['mine'], 'metadata': {'role': 'web'}}
+
+
+class FakeClient:
+    def __init__(self, servers=(), keypair=None):
+        self.servers = list(servers)
+        self.keypair = keypair
+        self.created = []
+
+    def servers_by_tag(self, tag):
+        return [s for s in self.servers if tag in s['tags']]
+
+    def get_keypair(self, name, user_id=None):
+        return self.keypair
+
+    def guarded_create(self, create, request_id, client_token):
+        self.created.append((request_id, client_token))
+        response = mock.Mock(headers={'x-openstack-request-id': 'req-c'})
+        return create(), response
+
+
+class TestServerKind(testtools.TestCase):
+
+    def kind(self, client, create=None, kwargs=KWARGS, task_tag=None):
+        request = server_create.request_for(SCOPE, kwargs, 'T', task_tag)
+        create = create or mock.Mock(return_value=mock.Mock(id='s1'))
+        return server_create.ServerKind(client, create, kwargs,
+                                        request), request, create
+
+    def test_send_adds_marker_tag_and_fingerprint_keeping_users_own(self):
+        client = FakeClient()
+        kind, request, create = self.kind(client, task_tag='g')
+        result, ids, cloud_request = kind.send(mock.Mock(request_id='req-1'))
+        sent = create.call_args.kwargs
+        self.assertEqual(['mine', request.marker,
+                          'task-%s-g' % SCOPE.key[:8]], sent['tags'])
+        self.assertTrue(request.marker.startswith('idem-'))
+        self.assertEqual('web', sent['metadata']['role'])
+        self.assertEqual(request.fingerprint.encode(),
+                         sent['metadata']['idemclient:params'])
+        self.assertEqual((['s1'], 'req-c'), (ids, cloud_request))
+        self.assertEqual([('req-1', 'T')], client.created)
+        # the caller's kwargs are left alone (the fingerprint is over them)
+        self.assertEqual(['mine'], KWARGS['tags'])
+
+    def test_find_returns_the_server_and_its_recorded_fingerprint(self):
+        kind, request, _ = self.kind(FakeClient())
+        kind.client.servers = [{
+            'id': 's9', 'name': 'web1', 'created': '2026', 'tags':
+            [request.marker], 'metadata': {
+                'idemclient:params': request.fingerprint.encode()}}]
+        found = kind.find(request)
+        self.assertEqual(['s9'], found.resource_ids)
+        self.assertEqual(request.fingerprint, found.fingerprint)
+        self.assertEqual('s9', found.result.id)
+
+    def test_find_orders_multi_create_servers(self):
+        kind, request, _ = self.kind(FakeClient())
+        kind.client.servers = [
+            {'id': 'b', 'name': 'web1-2', 'created': '2026-01-01T00:00:01Z',
+             'tags': [request.marker], 'metadata': {}},
+            {'id': 'a', 'name': 'web1-1', 'created': '2026-01-01T00:00:01Z',
+             'tags': [request.marker], 'metadata': {}}]
+        found = kind.find(request)
+        self.assertEqual(['a', 'b'], found.resource_ids)
+        self.assertIsNone(found.fingerprint)
+
+    def test_nothing_found(self):
+        kind, request, _ = self.kind(FakeClient())
+        self.assertIsNone(kind.find(request))
+
+    def test_multi_create_records_every_server(self):
+        kwargs = dict(KWARGS, min_count=2, max_count=2)
+        client = FakeClient()
+        kind, request, create = self.kind(client, kwargs=kwargs)
+
+        def created(**sent):
+            client.servers = [
+                {'id': 'x2', 'name': 'web1-2', 'created': '1',
+                 'tags': sent['tags']},
+                {'id': 'x1', 'name': 'web1-1', 'created': '1',
+                 'tags': sent['tags']}]
+            return mock.Mock(id='x1')
+        kind._create = created
+        _, ids, _ = kind.send(mock.Mock(request_id='r'))
+        self.assertEqual(['x1', 'x2'], ids)
+
+
+PUBLIC = ('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOoQjxGvBWnYoUD3GqxDnCBkHo'
+          'qt7TrP2r7YnoM8JC3m')
+
+
+class TestKeypairKind(testtools.TestCase):
+
+    def kind(self, keypair=None, public_key='', generated=True):
+        kwargs = {'name': 'k1', 'public_key': public_key}
+        request = keypair_create.request_for(SCOPE, kwargs, 'T', None,
+                                             generated)
+        return keypair_create.KeypairKind(FakeClient(keypair=keypair),
+                                          mock.Mock(), kwargs, request,
+                                          generated), request
+
+    def test_new_key_is_generated_with_the_marker_as_comment(self):
+        kind, request = self.kind()
+        secret = kind.bind(None)
+        self.assertIn('OPENSSH PRIVATE KEY', secret)
+        public = kind._kwargs['public_key']
+        self.assertTrue(public.endswith(' ' + request.marker))
+        self.assertEqual(keypair_create.key_material(public),
+                         keypair_create.key_material(
+                             keypair_create.public_of(secret)))
+
+    def test_kept_key_is_reused(self):
+        first, _ = self.kind()
+        secret = first.bind(None)
+        second, _ = self.kind()
+        self.assertEqual(secret, second.bind(mock.Mock(secret=secret)))
+        self.assertEqual(first._kwargs['public_key'],
+                         second._kwargs['public_key'])
+
+    def test_supplied_key_binds_nothing(self):
+        kind, _ = self.kind(public_key=PUBLIC, generated=False)
+        self.assertIsNone(kind.bind(None))
+        self.assertEqual(PUBLIC, kind._kwargs['public_key'])
+
+    def test_find_matches_on_key_material_only(self):
+        kind, _ = self.kind(keypair={'name': 'k1',
+                                     'public_key': PUBLIC + ' other'},
+                            public_key=PUBLIC + ' mine', generated=False)
+        kind.bind(None)
+        self.assertEqual(['k1'], kind.find(None).resource_ids)
+
+    def test_name_taken_by_another_key(self):
+        kind, _ = self.kind(keypair={'name': 'k1', 'public_key': PUBLIC})
+        kind.bind(None)
+        exc = self.assertRaises(exceptions.CommandError, kind.find, None)
+        self.assertIn('different key', str(exc))
+
+    def test_generated_elsewhere_with_this_token(self):
+        kind, request = self.kind()
+        kind.client.keypair = {'name': 'k1',
+                               'public_key': PUBLIC + ' ' + request.marker}
+        kind.bind(None)
+        exc = self.assertRaises(exceptions.CommandError, kind.find, None)
+        self.assertIn('from another host', str(exc))
+
+    def test_fingerprint_tells_generated_from_supplied(self):
+        _, generated = self.kind()
+        _, supplied = self.kind(public_key=PUBLIC, generated=False)
+        self.assertEqual(['public_key'], generated.fingerprint.differences(
+            supplied.fingerprint))

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Measure idemclient's speed and size targets; print the figures.
+
+1. ``openstack server create --help`` wall time with and without the
+   plugin installed (two virtualenvs alike but for idemclient, runs
+   alternated), median ratio; target <= 1.03.
+2. HTTP requests of ``server create`` against the local real cloud: plain,
+   with a client token (first run) and its retry; targets: <= 1 extra on
+   the first run, 0 POSTs on the retry.
+3. Journal commit latency p50/p99 and token lookup time in a journal of
+   1,000,000 entries; targets <= 5 ms and <= 1 ms.
+4. ``openstack task resume`` over 1,000 pending entries: HTTP requests;
+   target <= 25 (when the task commands exist).
+
+Usage: tools/benchmark.py [--runs N] [--entries N] [--skip-cloud]
+Run from the repository with .venv set up (tools/setup-venv.sh); the cloud
+part starts the local cloud if it does not answer, and stops it after.
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV = os.path.join(ROOT, '.venv')
+PLAIN_VENV = os.path.join(ROOT, '.venv-plain')
+CLOUDCTL = os.path.join(ROOT, 'idemclient', 'tests', 'functional', 'cloud',
+                        'cloudctl.py')
+sys.path.insert(0, ROOT)
+
+
+def say(text):
+    print(text, flush=True)
+
+
+def plain_venv():
+    """The project's venv less idemclient, made once."""
+    if not os.path.exists(os.path.join(PLAIN_VENV, 'bin', 'openstack')):
+        say('making %s (the same packages, without idemclient)...'
+            % PLAIN_VENV)
+        subprocess.run([sys.executable, '-m', 'venv', PLAIN_VENV],
+                       check=True)
+        freeze = subprocess.run(
+            [os.path.join(VENV, 'bin', 'pip'), 'freeze', '--exclude-editable'],
+            check=True, capture_output=True, text=True).stdout
+        reqs = os.path.join(PLAIN_VENV, 'requirements.txt')
+        with open(reqs, 'w') as f:
+            f.write('\n'.join(line for line in freeze.splitlines()
+                              if not line.startswith('idemclient')))
+        subprocess.run([os.path.join(PLAIN_VENV, 'bin', 'pip'), 'install',
+                        '-q', '-r', reqs], check=True)
+    return os.path.join(PLAIN_VENV, 'bin', 'openstack')
+
+
+def bench_help(runs):
+    with_plugin = os.path.join(VENV, 'bin', 'openstack')
+    without = plain_venv()
+    argv = ['server', 'create', '--help']
+    times = {with_plugin: [], without: []}
+    for binary in (with_plugin, without):  # warm the page cache
+        subprocess.run([binary] + argv, capture_output=True, check=True)
+    for _ in range(runs):
+        for binary in (with_plugin, without):
+            start = time.perf_counter()
+            subprocess.run([binary] + argv, capture_output=True, check=True)
+            times[binary].append(time.perf_counter() - start)
+    out = subprocess.run([with_plugin] + argv, capture_output=True,
+                         text=True).stdout
+    assert '--client-token' in out, 'plugin not loaded in .venv'
+    a = statistics.median(times[with_plugin])
+    b = statistics.median(times[without])
+    say('server create --help: with plugin median %.3fs, without %.3fs, '
+        'ratio %.3f (target <= 1.03; %d runs each, alternated)'
+        % (a, b, a / b, runs))
+
+
+def count_requests(args, journal, env):
+    """Run openstack --debug; count keystoneauth's REQ lines."""
+    result = subprocess.run(
+        [os.path.join(VENV, 'bin', 'openstack'), '--debug'] + args,
+        capture_output=True, text=True,
+        env=dict(env, IDEMCLIENT_JOURNAL=journal))
+    if result.returncode != 0:
+        raise SystemExit('failed: %s\n%s' % (args, result.stderr[-2000:]))
+    lines = [l for l in result.stderr.splitlines() if 'REQ: curl' in l]
+    posts = [l for l in lines if re.search(r'-X POST \S+/servers\b', l)]
+    return len(lines), len(posts)
+
+
+def bench_requests():
+    from idemclient.tests.functional import base
+    env = base.osc_env('admin', '/dev/null')
+    tmp = tempfile.mkdtemp()
+    journal = os.path.join(tmp, 'journal.sqlite')
+    uid = uuid.uuid4().hex[:8]
+    create = list(base.CREATE)
+    plain, plain_posts = count_requests(create + ['bench-plain-' + uid],
+                                        journal, env)
+    token = ['--client-token', 'bench-' + uid, 'bench-tok-' + uid]
+    first, first_posts = count_requests(create + token, journal, env)
+    retry, retry_posts = count_requests(create + token, journal, env)
+    other, other_posts = count_requests(create + token,
+                                        os.path.join(tmp, 'other'), env)
+    say('server create HTTP requests: plain %d (%d POST); with token, first '
+        'run %d (%d POST, %+d vs plain; target <= +1); retry %d (%d POST; '
+        'target 0); retry from an empty journal %d (%d POST)'
+        % (plain, plain_posts, first, first_posts, first - plain, retry,
+           retry_posts, other, other_posts))
+    subprocess.run([os.path.join(VENV, 'bin', 'openstack'), 'server',
+                    'delete', 'bench-plain-' + uid, 'bench-tok-' + uid],
+                   env=env, capture_output=True)
+
+
+def bench_journal(entries):
+    import sqlite3
+    from idemclient import journal as jmod
+    from idemclient.token import Scope
+    tmp = tempfile.mkdtemp()
+    path = os.path.join(tmp, 'journal.sqlite')
+    jmod.Journal.open(path).close()
+    scope = Scope('http://k/v3', 'project', 'user')
+    start = time.perf_counter()
+    conn = sqlite3.connect(path)
+    now = time.time()
+    conn.executemany(
+        'INSERT INTO request (uuid, operation, scope, auth_url, project_id, '
+        'user_id, idem_key, client_token, marker, fingerprint, state, '
+        "resource_ids, attempts, created_at, updated_at) VALUES "
+        "(?, 'server.create', ?, 'http://k/v3', 'project', 'user', ?, ?, "
+        "'m', 'v1 f', 'done', '[\"x\"]', 1, ?, ?)",
+        ((str(uuid.uuid4()), scope.key, 'token:t%d' % i, 't%d' % i, now, now)
+         for i in range(entries)))
+    conn.commit()
+    conn.close()
+    say('journal: %d entries written in %.1fs, file %.0f MiB'
+        % (entries, time.perf_counter() - start,
+           os.path.getsize(path) / 2**20))
+    journal = jmod.Journal.open(path)
+    commits, lookups = [], []
+    for i in range(300):
+        t0 = time.perf_counter()
+        entry = journal.begin_attempt(
+            scope=scope, operation='server.create', idem_key='token:n%d' % i,
+            marker='m', fingerprint='v1 f', client_token='n%d' % i)
+        t1 = time.perf_counter()
+        journal.mark_done(entry.uuid, ['x'])
+        commits.append(t1 - t0)
+    for i in range(2000):
+        key = 'token:t%d' % ((i * 7919) % entries)
+        t0 = time.perf_counter()
+        found = journal.find(scope.key, 'server.create', key)
+        lookups.append(time.perf_counter() - t0)
+        assert found is not None
+    journal.close()
+
+    def pct(values, p):
+        values = sorted(values)
+        return values[min(len(values) - 1, int(len(values) * p))] * 1000
+
+    say('journal commit (pending record, fsynced): p50 %.2f ms, p99 %.2f ms '
+        '(target <= 5 ms); token lookup in %d entries: p50 %.3f ms, p99 '
+        '%.3f ms (target <= 1 ms)' % (pct(commits, .5), pct(commits, .99),
+                                      entries, pct(lookups, .5),
+                                      pct(lookups, .99)))
+
+
+def cloud_answers():
+    import urllib.request
+    try:
+        urllib.request.urlopen('http://127.0.0.1:25000/v3', timeout=2)
+        return True
+    except OSError:
+        return False
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--runs', type=int, default=15)
+    parser.add_argument('--entries', type=int, default=1000000)
+    parser.add_argument('--skip-cloud', action='store_true')
+    args = parser.parse_args()
+    bench_journal(args.entries)
+    bench_help(args.runs)
+    if args.skip_cloud:
+        return
+    started = False
+    if not cloud_answers():
+        subprocess.run([sys.executable, CLOUDCTL, 'up'], check=True)
+        started = True
+    try:
+        bench_requests()
+    finally:
+        if started:
+            subprocess.run([sys.executable, CLOUDCTL, 'down'])
+
+
+if __name__ == '__main__':
+    main()
