@@ -1,4 +1,4 @@
-"""The local journal of create requests: SQLite, written before a create leaves.
+"""The local journal of create requests: SQLite, written before they leave.
 
 Every create with a client token (or a task tag) is recorded here, synced to
 disk, before its request is sent; so a client that dies at any moment finds,

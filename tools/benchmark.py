@@ -88,8 +88,8 @@ def count_requests(args, journal, env):
         env=dict(env, IDEMCLIENT_JOURNAL=journal))
     if result.returncode != 0:
         raise SystemExit('failed: %s\n%s' % (args, result.stderr[-2000:]))
-    lines = [l for l in result.stderr.splitlines() if 'REQ: curl' in l]
-    posts = [l for l in lines if re.search(r'-X POST \S+/servers\b', l)]
+    lines = [x for x in result.stderr.splitlines() if 'REQ: curl' in x]
+    posts = [x for x in lines if re.search(r'-X POST \S+/servers\b', x)]
     return len(lines), len(posts)
 
 

@@ -3,7 +3,6 @@ import os
 import signal
 import sqlite3
 import stat
-import tempfile
 import time
 
 import fixtures

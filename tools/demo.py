@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""The point of idemclient, shown on the local real cloud.
+
+A ``server create --client-token`` is killed mid-request (its response held
+by a loopback proxy after Nova acted), retried twice, and ``server list``
+shows one server. The same crash without a token, retried, makes two.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from idemclient.tests.functional import base  # noqa: E402
+from idemclient.tests.functional import proxy as proxy_mod  # noqa: E402
+
+USER = 'demo'
+JOURNAL = os.path.join(tempfile.mkdtemp(prefix='idem-demo-'),
+                       'journal.sqlite')
+ENV = base.osc_env(USER, JOURNAL)
+
+
+def show(args, env=ENV):
+    print('\n$ openstack %s' % ' '.join(args), flush=True)
+    result = subprocess.run([base.OPENSTACK] + args, env=env, text=True,
+                            capture_output=True)
+    sys.stdout.write(result.stdout)
+    sys.stdout.write(''.join('  (stderr) %s\n' % line
+                             for line in result.stderr.splitlines()))
+    return result
+
+
+def crash_mid_request(args):
+    """Run ``openstack args`` through a proxy that holds the create's
+    response; SIGKILL the client once Nova has acted."""
+    endpoint = base.session_for(USER).get_endpoint(service_type='compute',
+                                                   interface='public')
+    with proxy_mod.Proxy(endpoint) as proxy:
+        proxy.rule('POST', r'/servers$', 'hold')
+        env = dict(ENV, OS_COMPUTE_ENDPOINT_OVERRIDE=proxy.url('/v2.1'))
+        print('\n$ openstack %s' % ' '.join(args), flush=True)
+        proc = subprocess.Popen([base.OPENSTACK] + args, env=env,
+                                start_new_session=True,
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        if not proxy.acted.wait(120):
+            raise SystemExit('the create never reached Nova')
+        time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        print('  ... Nova accepted the create, the response never came '
+              'back, and the client was killed (SIGKILL).')
+
+
+def main():
+    uid = uuid.uuid4().hex[:6]
+    name, token = 'demo-web-' + uid, 'demo-' + uid
+    create = ['server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros',
+              '--nic', 'none']
+    print('== With a client token (journal: %s)' % JOURNAL)
+    crash_mid_request(create + ['--client-token', token, name])
+    first = show(create + ['--client-token', token, name, '-f', 'value',
+                           '-c', 'id', '-c', 'name'])
+    second = show(create + ['--client-token', token, '--wait', name,
+                            '-f', 'value', '-c', 'id', '-c', 'status'])
+    listing = show(['server', 'list', '--name', '^%s$' % name,
+                    '-c', 'ID', '-c', 'Name', '-c', 'Status'])
+    ours = first.stdout.split()[:1] == second.stdout.split()[:1] and \
+        listing.stdout.count(name) == 1
+
+    print('\n== The same crash and retry without a token')
+    plain = 'demo-plain-' + uid
+    crash_mid_request(create + [plain])
+    show(create + [plain, '-f', 'value', '-c', 'id'])
+    dup = show(['server', 'list', '--name', '^%s$' % plain,
+                '-c', 'ID', '-c', 'Name', '-c', 'Status'])
+    duplicates = dup.stdout.count(plain)
+
+    print('\n== Result: with a token, %s; without, %d servers for one '
+          'intended create.' % ('one server, printed by every retry'
+                                if ours else 'UNEXPECTED RESULT',
+                                duplicates))
+    for server in (name, plain):
+        subprocess.run([base.OPENSTACK, 'server', 'delete', '--wait'] +
+                       [s for s in subprocess.run(
+                           [base.OPENSTACK, 'server', 'list', '--name',
+                            '^%s$' % server, '-f', 'value', '-c', 'ID'],
+                           env=ENV, text=True, capture_output=True)
+                        .stdout.split()], env=ENV, capture_output=True)
+    return 0 if ours and duplicates == 2 else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

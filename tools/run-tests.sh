@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Every test idemclient has: the unit tests, then the functional tests
+# against a local real cloud (Keystone, Nova, Cinder from PyPI) that this
+# script starts and always stops. Sets up everything it needs itself.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3.11}
+CLOUDCTL=idemclient/tests/functional/cloud/cloudctl.py
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+started=$(date +%s)
+
+bash tools/setup-venv.sh || { echo "setting up .venv failed"; exit 1; }
+
+totals() {  # add stestr's totals from $log to passed/failed
+  local p f
+  p=$(sed -n 's/^ - Passed: \([0-9]*\).*/\1/p' "$log" | tail -1)
+  f=$(sed -n 's/^ - Failed: \([0-9]*\).*/\1/p' "$log" | tail -1)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+}
+passed=0; failed=0; status=0
+
+echo "== unit tests"
+.venv/bin/stestr --test-path ./idemclient/tests/unit run --concurrency 2 \
+  2>&1 | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+totals
+
+echo "== local cloud"
+"$PYTHON" "$CLOUDCTL" up || { "$PYTHON" "$CLOUDCTL" down; echo "the local cloud did not start"; echo "0 passed, 1 failed"; exit 1; }
+trap '"$PYTHON" "$CLOUDCTL" down; rm -f "$log"' EXIT
+
+echo "== functional tests (the real openstack command against the cloud)"
+.venv/bin/stestr --test-path ./idemclient/tests/functional run \
+  --concurrency 2 2>&1 | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+totals
+
+echo "== all tests took $(( $(date +%s) - started ))s"
+[ "$passed" -gt 0 ] || status=1
+echo "idemclient: $passed passed, $failed failed"
+exit $status
