@@ -1,0 +1,371 @@
+#!/usr/bin/env python3
+"""Start, stop and describe the local real cloud: Keystone, Nova, Cinder.
+
+    cloudctl.py install | up | down | status | env [--user NAME]
+
+``up`` installs the services from PyPI into one pinned virtualenv (once),
+writes fresh configuration and databases, starts Keystone (gunicorn), seeds
+it, then starts Nova and Cinder, each in its own process group, and waits
+until they answer. ``down`` stops them. Standard library only: it runs
+before any virtualenv exists.
+"""
+import argparse
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CACHE = os.path.join(os.environ.get('XDG_CACHE_HOME') or
+                     os.path.expanduser('~/.cache'), 'idemclient')
+VENV = os.environ.get('IDEMCLIENT_CLOUD_VENV',
+                      os.path.join(CACHE, 'cloud-venv'))
+STATE = os.environ.get('IDEMCLIENT_CLOUD_STATE',
+                       os.path.join(CACHE, 'cloud'))
+PYTHON = os.environ.get('PYTHON', 'python3.11')
+PORTS = {'keystone': 25000, 'nova': 25774, 'cinder': 25776}
+AUTH_URL = 'http://127.0.0.1:%d/v3' % PORTS['keystone']
+ADMIN_PASSWORD = 'secretadmin'
+# name: (user, password, project), as seed.py makes them
+USERS = {
+    'admin': ('admin', ADMIN_PASSWORD, 'admin'),
+    'demo': ('demo', 'demopass', 'demo'),
+    'demo2': ('demo', 'demopass', 'demo2'),
+    'alt': ('alt', 'altpass', 'alt'),
+}
+
+
+def log(message):
+    print('cloud: %s' % message, flush=True)
+
+
+def vbin(name):
+    return os.path.join(VENV, 'bin', name)
+
+
+def run(*argv, **kwargs):
+    result = subprocess.run(argv, capture_output=True, text=True, **kwargs)
+    if result.returncode:
+        sys.exit('cloud: %s failed:\n%s%s' % (
+            ' '.join(argv[:3]), result.stdout[-3000:], result.stderr[-3000:]))
+    return result
+
+
+def install():
+    """Make the virtualenv; skipped when its pins have not changed."""
+    pins = [os.path.join(HERE, 'requirements.txt'),
+            os.path.join(HERE, 'constraints.txt')]
+    stamp = hashlib.sha256(b''.join(open(p, 'rb').read() for p in pins))
+    stamp_file = os.path.join(VENV, '.idemclient-stamp')
+    if os.path.exists(stamp_file) and \
+            open(stamp_file).read() == stamp.hexdigest():
+        return
+    started = time.monotonic()
+    log('installing Keystone, Nova and Cinder into %s' % VENV)
+    if not os.path.exists(vbin('python')):
+        run(PYTHON, '-m', 'venv', VENV)
+    run(vbin('pip'), 'install', '-q', '-c', pins[1], '-r', pins[0])
+    with open(stamp_file, 'w') as f:
+        f.write(stamp.hexdigest())
+    log('installed in %.0fs' % (time.monotonic() - started))
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write(text)
+
+
+KEYSTONE_CONF = """[DEFAULT]
+log_file = {k}/keystone.log
+use_stderr = False
+[database]
+connection = sqlite:///{k}/keystone.db
+[token]
+provider = fernet
+expiration = 86400
+[fernet_tokens]
+key_repository = {k}/fernet-keys
+[fernet_receipts]
+key_repository = {k}/fernet-keys
+[credential]
+key_repository = {k}/credential-keys
+[identity]
+# cheap bcrypt: a password login costs ~5 ms instead of ~300 ms
+password_hash_rounds = 4
+[cache]
+enabled = True
+backend = dogpile.cache.memory
+[oslo_policy]
+enforce_new_defaults = True
+enforce_scope = True
+"""
+
+CINDER_CONF = """[DEFAULT]
+use_stderr = False
+state_path = {c}/state
+host = idemcloud
+my_ip = 127.0.0.1
+auth_strategy = keystone
+api_paste_config = {c}/api-paste.ini
+osapi_volume_listen = 127.0.0.1
+osapi_volume_listen_port = {port}
+osapi_volume_workers = 1
+transport_url = fake:/
+enabled_backends = filebackend
+default_volume_type = __DEFAULT__
+backup_driver = cinder.backup.drivers.posix.PosixBackupDriver
+backup_posix_path = {c}/backups
+service_down_time = 60
+report_interval = 2
+[filebackend]
+volume_driver = file_driver.LocalFileVolumeDriver
+volume_backend_name = filebackend
+file_volume_dir = {c}/volumes
+file_volume_file_mb = 1
+[database]
+connection = sqlite:///{c}/cinder.db
+[keystone_authtoken]
+www_authenticate_uri = {auth_url}
+auth_url = {auth_url}
+auth_type = password
+username = cinder
+password = cinderpass
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+token_cache_time = -1
+[oslo_concurrency]
+lock_path = {c}/lock
+[oslo_messaging_notifications]
+driver = noop
+[coordination]
+backend_url = file://{c}/lock
+[oslo_policy]
+enforce_new_defaults = True
+"""
+
+
+def configure():
+    """Fresh configuration and databases for Keystone and Cinder."""
+    shutil.rmtree(STATE, ignore_errors=True)
+    k, c = os.path.join(STATE, 'keystone'), os.path.join(STATE, 'cinder')
+    for d in (k + '/fernet-keys', k + '/credential-keys', c + '/state',
+              c + '/lock', c + '/volumes', c + '/backups', STATE + '/nova'):
+        os.makedirs(d)
+    write(k + '/keystone.conf', KEYSTONE_CONF.format(k=k))
+    write(c + '/cinder.conf', CINDER_CONF.format(
+        c=c, port=PORTS['cinder'], auth_url=AUTH_URL))
+    paste = open(os.path.join(VENV, 'etc', 'cinder', 'api-paste.ini')).read()
+    write(c + '/api-paste.ini', paste.replace(
+        'disable_by_file_path = /etc/cinder/healthcheck_disable',
+        'disable_by_file_path = %s/healthcheck_disable' % c))
+    manage = (vbin('keystone-manage'), '--config-file', k + '/keystone.conf')
+    run(*manage, 'db_sync')
+    for keys in ('fernet_setup', 'credential_setup'):
+        run(*manage, keys, '--keystone-user', 'root',
+            '--keystone-group', 'root')
+    run(*manage, 'bootstrap', '--bootstrap-password', ADMIN_PASSWORD,
+        '--bootstrap-username', 'admin', '--bootstrap-project-name', 'admin',
+        '--bootstrap-role-name', 'admin', '--bootstrap-service-name',
+        'keystone', '--bootstrap-region-id', 'RegionOne',
+        '--bootstrap-admin-url', AUTH_URL, '--bootstrap-public-url', AUTH_URL,
+        '--bootstrap-internal-url', AUTH_URL)
+    run(vbin('cinder-manage'), '--config-file', c + '/cinder.conf', 'db',
+        'sync')
+
+
+def service_env():
+    env = dict(os.environ, PYTHONWARNINGS='ignore', TMPDIR=STATE + '/nova',
+               OS_KEYSTONE_CONFIG_DIR=os.path.join(STATE, 'keystone'),
+               PYTHONPATH=HERE)
+    env['PATH'] = '%s:%s:%s' % (os.path.join(HERE, 'shim'),
+                                os.path.join(VENV, 'bin'), env['PATH'])
+    return env
+
+
+def start(name, argv):
+    """Start a service in its own process group; output to <name>.out."""
+    out = open(os.path.join(STATE, name + '.out'), 'w')
+    proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, env=service_env(),
+                            start_new_session=True, cwd=STATE)
+    write(os.path.join(STATE, name + '.pid'), str(proc.pid))
+    return proc
+
+
+def wait_http(name, url, proc, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return   # it answers
+        except OSError:
+            time.sleep(0.1)
+    tail = open(os.path.join(STATE, name + '.out')).read()[-3000:]
+    down()
+    sys.exit('cloud: %s did not start:\n%s' % (name, tail))
+
+
+def wait_cinder_heartbeats(since, proc):
+    """Scheduler, volume and backup must each report in: until then the
+    API answers NoValidBackend."""
+    db = os.path.join(STATE, 'cinder', 'cinder.db')
+    query = ("SELECT count(DISTINCT topic) FROM services WHERE deleted=0 "
+             "AND disabled=0 AND updated_at >= ?")
+    stamp = time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(since))
+    for _ in range(600):
+        try:
+            with sqlite3.connect(db, timeout=5) as conn:
+                if conn.execute(query, (stamp,)).fetchone()[0] >= 3:
+                    return
+        except sqlite3.Error:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    down()
+    sys.exit('cloud: cinder services did not report in')
+
+
+def port_free(port):
+    with socket.socket() as sock:
+        return sock.connect_ex(('127.0.0.1', port)) != 0
+
+
+def up():
+    down(quiet=True)
+    busy = [n for n, p in PORTS.items() if not port_free(p)]
+    if busy:
+        sys.exit('cloud: ports in use: %s' % ', '.join(
+            '%s %d' % (n, PORTS[n]) for n in busy))
+    t0 = time.monotonic()
+    install()
+    t1 = time.monotonic()
+    configure()
+    t2 = time.monotonic()
+    keystone = start('keystone', (
+        vbin('gunicorn'), '--bind', '127.0.0.1:%d' % PORTS['keystone'],
+        '--workers', '1', '--threads', '1', '--timeout', '120',
+        '--no-control-socket', '--pythonpath', HERE,
+        '--error-logfile', os.path.join(STATE, 'keystone', 'gunicorn.log'),
+        'keystone_app:application'))
+    nova = start('nova', (
+        vbin('python'), os.path.join(HERE, 'nova_peer.py'),
+        '--port', str(PORTS['nova']), '--keystone-url', AUTH_URL,
+        '--state-dir', os.path.join(STATE, 'nova'),
+        '--ready-file', os.path.join(STATE, 'nova', 'ready.json'),
+        '--log-file', os.path.join(STATE, 'nova', 'nova.log')))
+    wait_http('keystone', AUTH_URL, keystone, 60)
+    run(vbin('python'), os.path.join(HERE, 'seed.py'), AUTH_URL,
+        str(PORTS['nova']), str(PORTS['cinder']),
+        env=dict(service_env(), KS_ADMIN_PASSWORD=ADMIN_PASSWORD))
+    t3 = time.monotonic()
+    since = time.time() - 1
+    cinder = start('cinder', (
+        vbin('python'), os.path.join(HERE, 'cinder_aio.py'),
+        '--config-file', os.path.join(STATE, 'cinder', 'cinder.conf'),
+        '--log-file', os.path.join(STATE, 'cinder', 'cinder.log')))
+    wait_http('cinder', 'http://127.0.0.1:%d/' % PORTS['cinder'], cinder, 90)
+    wait_cinder_heartbeats(since, cinder)
+    ready = os.path.join(STATE, 'nova', 'ready.json')
+    deadline = time.monotonic() + 120
+    while not os.path.exists(ready):
+        if nova.poll() is not None or time.monotonic() > deadline:
+            tail = open(os.path.join(STATE, 'nova.out')).read()[-3000:]
+            down()
+            sys.exit('cloud: nova did not start:\n%s' % tail)
+        time.sleep(0.1)
+    t4 = time.monotonic()
+    log('up: install %.1fs, configure %.1fs, keystone+seed %.1fs, '
+        'nova+cinder %.1fs; total %.1fs' % (t1 - t0, t2 - t1, t3 - t2,
+                                            t4 - t3, t4 - t0))
+
+
+def pids():
+    for name in ('cinder', 'nova', 'keystone'):
+        path = os.path.join(STATE, name + '.pid')
+        if os.path.exists(path):
+            yield name, path, int(open(path).read())
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def down(quiet=False):
+    """SIGTERM each process group, SIGKILL what is left after 15 s."""
+    for name, path, pid in pids():
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except OSError:
+            pass
+        deadline = time.monotonic() + 15
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        os.unlink(path)
+        if not quiet:
+            log('%s stopped' % name)
+
+
+def status():
+    running = 0
+    for name, _, pid in pids():
+        state = 'running' if alive(pid) else 'dead'
+        running += state == 'running'
+        print('%-8s pid %-7d %s' % (name, pid, state))
+    return 0 if running == 3 else 1
+
+
+def env(user):
+    name, password, project = USERS[user]
+    for key, value in (
+            ('OS_AUTH_URL', AUTH_URL), ('OS_USERNAME', name),
+            ('OS_PASSWORD', password), ('OS_PROJECT_NAME', project),
+            ('OS_USER_DOMAIN_NAME', 'Default'),
+            ('OS_PROJECT_DOMAIN_NAME', 'Default'),
+            ('OS_IDENTITY_API_VERSION', '3'),
+            ('OS_REGION_NAME', 'RegionOne'), ('OS_INTERFACE', 'public')):
+        print('export %s=%s' % (key, value))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('command',
+                        choices=('install', 'up', 'down', 'status', 'env'))
+    parser.add_argument('--user', choices=sorted(USERS), default='admin',
+                        help='whose credentials "env" prints')
+    args = parser.parse_args()
+    if args.command == 'install':
+        install()
+    elif args.command == 'up':
+        up()
+    elif args.command == 'down':
+        down()
+    elif args.command == 'status':
+        return status()
+    else:
+        env(args.user)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

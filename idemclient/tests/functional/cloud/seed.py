@@ -1,0 +1,55 @@
+"""Users, projects, roles and catalog of the local cloud, made once per up.
+
+Runs in the cloud's virtualenv with the admin password in KS_ADMIN_PASSWORD.
+"""
+import os
+import sys
+
+from keystoneauth1 import session
+from keystoneauth1.identity import v3
+from keystoneclient.v3 import client
+
+# name: (password, [(project, role), ...])
+USERS = {
+    'nova': ('novapass', [('service', 'admin'), ('service', 'service')]),
+    'cinder': ('cinderpass', [('service', 'admin'), ('service', 'service')]),
+    'demo': ('demopass', [('demo', 'member'), ('demo2', 'member')]),
+    'alt': ('altpass', [('alt', 'member')]),
+}
+
+
+def main(auth_url, nova_port, cinder_port):
+    ks = client.Client(session=session.Session(auth=v3.Password(
+        auth_url=auth_url, username='admin',
+        password=os.environ['KS_ADMIN_PASSWORD'], project_name='admin',
+        user_domain_name='Default', project_domain_name='Default')))
+    roles = {r.name: r for r in ks.roles.list()}
+    if 'service' not in roles:
+        roles['service'] = ks.roles.create('service')
+    projects = {p.name: p for p in ks.projects.list()}
+    for name in ('service', 'demo', 'demo2', 'alt'):
+        projects[name] = ks.projects.create(name, domain='default')
+    for name, (password, grants) in USERS.items():
+        user = ks.users.create(name, domain='default', password=password)
+        for project, role in grants:
+            ks.roles.grant(roles[role], user=user, project=projects[project])
+    # Nova lets only the service role swap a volume (Cinder's migration
+    # API calls it): give it to admin so the swap-volume tests can.
+    admin = ks.users.find(name='admin')
+    ks.roles.grant(roles['service'], user=admin, project=projects['admin'])
+    volume = 'http://127.0.0.1:%s/v3/$(project_id)s' % cinder_port
+    catalog = [
+        ('compute', 'nova', 'http://127.0.0.1:%s/v2.1' % nova_port),
+        ('image', 'glance', 'http://127.0.0.1:%s/image' % nova_port),
+        ('volumev3', 'cinderv3', volume),
+        ('block-storage', 'cinder', volume),
+    ]
+    for service_type, name, url in catalog:
+        service = ks.services.create(name=name, type=service_type)
+        for interface in ('public', 'internal', 'admin'):
+            ks.endpoints.create(service=service, url=url, interface=interface,
+                                region='RegionOne')
+
+
+if __name__ == '__main__':
+    main(*sys.argv[1:])
