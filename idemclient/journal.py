@@ -142,6 +142,13 @@ class Journal:
         except OSError as exc:
             raise JournalError('cannot create the journal %s: %s'
                                % (path, exc.strerror or exc))
+        # SQLite would say only "unable to open database file": it needs
+        # to write the file and, for WAL, files beside it.
+        for needed in (path, directory):
+            if not os.access(needed, os.W_OK):
+                raise JournalError(
+                    'cannot use the journal %s: it is read-only (%s cannot '
+                    'be written)' % (path, needed))
         try:
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT,
                                    isolation_level=None)

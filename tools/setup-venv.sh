@@ -6,14 +6,17 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3.11}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
-  .venv/bin/pip install -q -U pip 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/pip install -q -U pip >/dev/null 2>&1 || true
 fi
 stamp=$(cat requirements.txt test-requirements.txt tools/client-constraints.txt setup.cfg | sha256sum | cut -c1-16)
 if [ "$(cat .venv/.idemclient-stamp 2>/dev/null)" != "$stamp" ] || \
    ! .venv/bin/python -c 'import idemclient.hooks' 2>/dev/null; then
+  echo "installing idemclient and its test requirements into .venv"
+  log=$(mktemp)
   .venv/bin/pip install -q -c tools/client-constraints.txt \
-    -r requirements.txt -r test-requirements.txt -e . 2>&1 \
-    | grep -v '^WARNING: Location' || true
+    -r requirements.txt -r test-requirements.txt -e . >"$log" 2>&1 \
+    || { grep -v '^WARNING: Location' "$log" | tail -40; rm -f "$log"; exit 1; }
+  rm -f "$log"
   .venv/bin/python -c 'import idemclient.hooks'
   echo "$stamp" > .venv/.idemclient-stamp
 fi

@@ -74,11 +74,21 @@ class FunctionalTestCase(testtools.TestCase):
         self.uid = uuid.uuid4().hex[:8]
 
     # -- the real command -------------------------------------------------
-    def osc(self, *args, user='admin', journal=None, env=None, timeout=300):
+    def osc(self, *args, user='admin', journal=None, env=None, timeout=300,
+            wrap=()):
         return subprocess.run(
-            (OPENSTACK,) + args, capture_output=True, text=True,
+            wrap + (OPENSTACK,) + args, capture_output=True, text=True,
             timeout=timeout, stdin=subprocess.DEVNULL,
             env=osc_env(user, journal or self.journal, env))
+
+    def osc_read_only(self, directory, *args, **kwargs):
+        """Run the command with ``directory`` on a read-only filesystem: a
+        read-only bind mount in a private mount namespace (root bypasses
+        file modes, not a read-only mount)."""
+        remount = ('mount --bind "$1" "$1" && '
+                   'mount -o remount,bind,ro "$1" && shift && exec "$@"')
+        return self.osc(*args, wrap=('unshare', '-m', 'sh', '-c', remount,
+                                     'sh', directory), **kwargs)
 
     def start_osc(self, *args, user='admin', journal=None, env=None):
         proc = subprocess.Popen(

@@ -104,6 +104,24 @@ class TestServerToken(base.FunctionalTestCase):
         self.assertIn('cannot create the journal', result.stderr)
         self.assertEqual([], self.servers_named(name))
 
+    def test_read_only_journal_sends_nothing_and_is_kept(self):
+        name = 'web-' + self.uid
+        first = self.create_server(name, '--client-token', 'ro-1')
+        with open(self.journal, 'rb') as f:
+            before = f.read()
+        for token, server in (('ro-1', name), ('ro-2', name + '-b')):
+            result = self.osc_read_only(
+                self.tmp, *(base.CREATE + ('--client-token', token, server)))
+            self.assertEqual(1, result.returncode, result.stderr)
+            self.assertIn('it is read-only', result.stderr)
+            self.assertEqual(1, len(result.stderr.strip().splitlines()),
+                             result.stderr)
+        self.assertEqual([first['id']],
+                         [s['id'] for s in self.servers_named(name)])
+        self.assertEqual([], self.servers_named(name + '-b'))
+        with open(self.journal, 'rb') as f:
+            self.assertEqual(before, f.read())
+
     def test_old_microversion_is_refused_before_sending(self):
         name = 'web-' + self.uid
         result = self.osc('--os-compute-api-version', '2.51',

@@ -290,6 +290,9 @@ def up():
     log('up: install %.1fs, configure %.1fs, keystone+seed %.1fs, '
         'nova+cinder %.1fs; total %.1fs' % (t1 - t0, t2 - t1, t3 - t2,
                                             t4 - t3, t4 - t0))
+    print('# openrc for the admin (cloudctl.py env --user demo|demo2|alt '
+          '[--format clouds.yaml] for others):')
+    env('admin')
 
 
 def pids():
@@ -335,8 +338,13 @@ def status():
     return 0 if running == 3 else 1
 
 
-def env(user):
+def env(user, fmt='openrc'):
+    """The user's credentials as an openrc or a clouds.yaml entry."""
     name, password, project = USERS[user]
+    if fmt == 'clouds.yaml':
+        print(CLOUDS_YAML.format(user=user, auth_url=AUTH_URL, name=name,
+                                 password=password, project=project))
+        return
     for key, value in (
             ('OS_AUTH_URL', AUTH_URL), ('OS_USERNAME', name),
             ('OS_PASSWORD', password), ('OS_PROJECT_NAME', project),
@@ -347,12 +355,28 @@ def env(user):
         print('export %s=%s' % (key, value))
 
 
+CLOUDS_YAML = """clouds:
+  idemcloud-{user}:
+    auth:
+      auth_url: {auth_url}
+      username: {name}
+      password: {password}
+      project_name: {project}
+      user_domain_name: Default
+      project_domain_name: Default
+    identity_api_version: 3
+    region_name: RegionOne
+    interface: public"""
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('command',
                         choices=('install', 'up', 'down', 'status', 'env'))
     parser.add_argument('--user', choices=sorted(USERS), default='admin',
                         help='whose credentials "env" prints')
+    parser.add_argument('--format', choices=('openrc', 'clouds.yaml'),
+                        default='openrc', help='how "env" prints them')
     args = parser.parse_args()
     if args.command == 'install':
         install()
@@ -363,7 +387,7 @@ def main():
     elif args.command == 'status':
         return status()
     else:
-        env(args.user)
+        env(args.user, args.format)
     return 0
 
 
