@@ -25,7 +25,7 @@ import sqlite3
 import time
 import uuid as uuidlib
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATES = ('pending', 'done', 'failed')
 ENV_VAR = 'IDEMCLIENT_JOURNAL'
 BUSY_TIMEOUT = 10.0  # seconds SQLite waits for another writer
@@ -59,7 +59,20 @@ _MIGRATIONS = {
         WHERE task_tag IS NOT NULL;
     CREATE INDEX request_updated ON request (updated_at);
     """,
+    # What the request is about when no tag finds it: a keypair's name,
+    # the server of a volume swap.
+    2: """
+    ALTER TABLE request ADD COLUMN target TEXT;
+    """,
 }
+# Entry ids are derived from the request's key, so the same request has the
+# same task id on every host (``openstack task show <id>``).
+_ID_NAMESPACE = uuidlib.UUID('4c1d9a5e-5d0c-4a43-9f0e-6f2b8e1d7a31')
+
+
+def entry_id(scope_key, operation, idem_key):
+    return str(uuidlib.uuid5(_ID_NAMESPACE, '\0'.join(
+        (scope_key, operation, idem_key))))
 
 
 class JournalError(Exception):
@@ -100,6 +113,7 @@ class Entry:
     attempts: int
     created_at: float
     updated_at: float
+    target: str | None = None
 
     @classmethod
     def from_row(cls, row):
@@ -251,6 +265,11 @@ class Journal:
         rows = self._read('SELECT * FROM request WHERE uuid=?', (uuid,))
         return Entry.from_row(rows[0]) if rows else None
 
+    def by_task_tag(self, scope, task_tag):
+        return [Entry.from_row(r) for r in self._read(
+            'SELECT * FROM request WHERE scope=? AND task_tag=? '
+            'ORDER BY created_at DESC', (scope, task_tag))]
+
     def entries(self, state=None, scope=None):
         """Entries, newest first."""
         sql, params = 'SELECT * FROM request', []
@@ -269,7 +288,7 @@ class Journal:
     # -- state changes --------------------------------------------------
     def begin_attempt(self, *, scope, operation, idem_key, marker,
                       fingerprint, client_token=None, task_tag=None,
-                      secret=None):
+                      secret=None, target=None):
         """Record that a create is about to be sent; durable on return.
 
         A new key gets a new entry; a pending or failed entry starts a new
@@ -284,12 +303,12 @@ class Journal:
                 'INSERT INTO request (uuid, operation, scope, auth_url, '
                 'project_id, user_id, idem_key, client_token, task_tag, '
                 'marker, fingerprint, state, request_id, secret, attempts, '
-                'created_at, updated_at) VALUES '
-                '(?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?)',
-                (str(uuidlib.uuid4()), operation, scope.key, scope.auth_url,
-                 scope.project_id, scope.user_id, idem_key, client_token,
-                 task_tag, marker, fingerprint, 'pending', request_id,
-                 secret, now, now))
+                'created_at, updated_at, target) VALUES '
+                '(?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?)',
+                (entry_id(scope.key, operation, idem_key), operation,
+                 scope.key, scope.auth_url, scope.project_id, scope.user_id,
+                 idem_key, client_token, task_tag, marker, fingerprint,
+                 'pending', request_id, secret, now, now, target))
         elif existing.state == 'done':
             raise JournalError('journal %s: request %s is already done'
                                % (self.path, existing.uuid))
@@ -297,9 +316,9 @@ class Journal:
             self._write(
                 "UPDATE request SET state='pending', fingerprint=?, "
                 'request_id=?, error=NULL, secret=COALESCE(?, secret), '
-                'task_tag=COALESCE(?, task_tag), attempts=attempts+1, '
-                'updated_at=? WHERE uuid=?',
-                (fingerprint, request_id, secret, task_tag, now,
+                'task_tag=COALESCE(?, task_tag), target=COALESCE(?, target), '
+                'attempts=attempts+1, updated_at=? WHERE uuid=?',
+                (fingerprint, request_id, secret, task_tag, target, now,
                  existing.uuid))
         return self.find(scope.key, operation, idem_key)
 
@@ -312,7 +331,7 @@ class Journal:
              time.time(), uuid))
 
     def adopt(self, *, scope, operation, idem_key, marker, fingerprint,
-              resource_ids, client_token=None, task_tag=None):
+              resource_ids, client_token=None, task_tag=None, target=None):
         """Record a resource found on the cloud for a key this journal did
         not know (first run on this host)."""
         now = time.time()
@@ -320,12 +339,19 @@ class Journal:
             'INSERT INTO request (uuid, operation, scope, auth_url, '
             'project_id, user_id, idem_key, client_token, task_tag, marker, '
             'fingerprint, state, resource_ids, attempts, created_at, '
-            "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,'done',?,0,?,?)",
-            (str(uuidlib.uuid4()), operation, scope.key, scope.auth_url,
-             scope.project_id, scope.user_id, idem_key, client_token,
-             task_tag, marker, fingerprint, json.dumps(list(resource_ids)),
-             now, now))
+            'updated_at, target) VALUES '
+            "(?,?,?,?,?,?,?,?,?,?,?,'done',?,0,?,?,?)",
+            (entry_id(scope.key, operation, idem_key), operation, scope.key,
+             scope.auth_url, scope.project_id, scope.user_id, idem_key,
+             client_token, task_tag, marker, fingerprint,
+             json.dumps(list(resource_ids)), now, now, target))
         return self.find(scope.key, operation, idem_key)
+
+    def note(self, uuid, text):
+        """Say what a check of a pending entry found, leaving it pending:
+        its next run still looks it up before sending anything."""
+        self._write("UPDATE request SET error=?, updated_at=? WHERE uuid=? "
+                    "AND state='pending'", (text, time.time(), uuid))
 
     def mark_failed(self, uuid, error):
         self._write(

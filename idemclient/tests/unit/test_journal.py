@@ -106,6 +106,25 @@ class TestOpen(JournalTestCase):
                                 self.path)
         self.assertIn('newer idemclient', str(exc))
 
+    def test_version_1_journal_is_migrated_keeping_its_entries(self):
+        os.makedirs(os.path.dirname(self.path))
+        conn = sqlite3.connect(self.path)
+        conn.executescript(jmod._MIGRATIONS[1])
+        conn.execute(
+            "INSERT INTO request (uuid, operation, scope, auth_url, "
+            "project_id, user_id, idem_key, marker, fingerprint, state, "
+            "created_at, updated_at) VALUES ('u1', 'server.create', 's', "
+            "'a', 'p', 'u', 'token:t', 'm', 'f', 'pending', 1, 2)")
+        conn.execute('PRAGMA user_version=1')
+        conn.commit()
+        conn.close()
+        journal = self.open()
+        entry = journal.get('u1')
+        self.assertEqual(('pending', 'token:t', None),
+                         (entry.state, entry.idem_key, entry.target))
+        self.assertEqual(2, journal._conn.execute(
+            'PRAGMA user_version').fetchone()[0])
+
     def test_unwritable_directory(self):
         blocker = os.path.join(self.dir, 'file')
         open(blocker, 'w').close()
@@ -299,3 +318,38 @@ class TestDiskFull(JournalTestCase):
                                 secret='x' * 100000)
         self.assertIn('full', str(exc))
         self.assertEqual([], journal.entries())
+
+
+class TestTaskQueries(JournalTestCase):
+
+    def test_entry_ids_are_the_same_on_every_host(self):
+        here = _attempt(self.open(), key='token:t')
+        other = jmod.Journal.open(os.path.join(self.dir, 'other.sqlite'))
+        self.addCleanup(other.close)
+        there = other.adopt(scope=SCOPE, operation='server.create',
+                            idem_key='token:t', marker='m', fingerprint='f1',
+                            resource_ids=['x'])
+        self.assertEqual(here.uuid, there.uuid)
+        elsewhere = _attempt(other, key='token:u')
+        self.assertNotEqual(here.uuid, elsewhere.uuid)
+
+    def test_by_task_tag_is_scoped(self):
+        journal = self.open()
+        mine = _attempt(journal, key='task:g', task_tag='g')
+        journal.begin_attempt(
+            scope=Scope('http://k/v3', 'other-project', 'user'),
+            operation='server.create', idem_key='task:g', marker='m',
+            fingerprint='f1', task_tag='g')
+        self.assertEqual([mine.uuid], [e.uuid for e in
+                                       journal.by_task_tag(SCOPE.key, 'g')])
+        self.assertEqual([], journal.by_task_tag(SCOPE.key, 'h'))
+
+    def test_target_is_kept_and_note_leaves_the_entry_pending(self):
+        journal = self.open()
+        entry = _attempt(journal, target='k1')
+        journal.note(entry.uuid, 'not found on the cloud')
+        entry = journal.get(entry.uuid)
+        self.assertEqual(('pending', 'k1', 'not found on the cloud'),
+                         (entry.state, entry.target, entry.error))
+        journal.mark_done(entry.uuid, ['k1'])
+        self.assertRaises(jmod.JournalError, journal.note, entry.uuid, 'x')
