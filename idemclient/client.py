@@ -19,6 +19,9 @@ TAGS_AT_CREATE_MICROVERSION = '2.52'
 KEYPAIR_MICROVERSION = '2.10'
 # Nova answers at most this many servers per page.
 PAGE_LIMIT = 1000
+# Instance action events: shown to non-admins from 2.51, with a "details"
+# message from 2.84; older clouds still list the actions.
+ACTION_MICROVERSIONS = ('2.84', '2.51', '2.21')
 
 
 class ApiError(Exception):
@@ -137,6 +140,73 @@ class ComputeClient:
                 return None
             raise
 
+    def _send(self, method, url, what, microversion, **kwargs):
+        try:
+            response = self.adapter.request(url, method,
+                                            microversion=microversion,
+                                            raise_exc=False, **kwargs)
+        except Exception as exc:
+            raise sdk_error(exc)
+        return raise_for_status(response, what)
+
+    def _best(self, microversions):
+        return next((mv for mv in microversions if self.supports(mv)),
+                    microversions[-1])
+
+    def find_server(self, name_or_id):
+        """A server by name or ID, as OSC resolves it."""
+        try:
+            server = self.adapter.find_server(name_or_id,
+                                              ignore_missing=False)
+        except Exception as exc:
+            raise sdk_error(exc)
+        return server.id
+
+    def instance_actions(self, server_id):
+        """The server's actions, newest first (no events)."""
+        return self._get('/servers/%s/os-instance-actions' % server_id,
+                         'cannot list the actions of server %s' % server_id,
+                         self._best(ACTION_MICROVERSIONS)
+                         ).json()['instanceActions']
+
+    def instance_action(self, server_id, request_id):
+        """One action with its events."""
+        return self._get(
+            '/servers/%s/os-instance-actions/%s' % (server_id, request_id),
+            'cannot show action %s of server %s' % (request_id, server_id),
+            self._best(ACTION_MICROVERSIONS)).json()['instanceAction']
+
+    def volume_attachments(self, server_id):
+        return self._get('/servers/%s/os-volume_attachments' % server_id,
+                         'cannot list the volumes of server %s' % server_id,
+                         '2.1').json()['volumeAttachments']
+
+    def add_server_tag(self, server_id, tag):
+        self._send('PUT', '/servers/%s/tags/%s' % (server_id, tag),
+                   'cannot tag server %s' % server_id,
+                   TAG_FILTER_MICROVERSION)
+
+    def remove_server_tag(self, server_id, tag):
+        self._send('DELETE', '/servers/%s/tags/%s' % (server_id, tag),
+                   'cannot untag server %s' % server_id,
+                   TAG_FILTER_MICROVERSION)
+
+    def swap_volume(self, server_id, old_volume_id, new_volume_id,
+                    request_id):
+        """Ask Nova to swap an attached volume; Nova's request id.
+
+        Sent once: like a create, a swap is repeated only after a lookup.
+        """
+        response = self._send(
+            'PUT', '/servers/%s/os-volume_attachments/%s'
+            % (server_id, old_volume_id),
+            'cannot swap volume %s of server %s' % (old_volume_id,
+                                                    server_id), '2.1',
+            json={'volumeAttachment': {'volumeId': new_volume_id}},
+            global_request_id=request_id, connect_retries=0,
+            status_code_retries=0)
+        return _request_id(response)
+
     def get_keypair(self, name, user_id=None):
         """The keypair, or None if the name is free."""
         params = {'user_id': user_id} if user_id else None
@@ -181,3 +251,42 @@ class ComputeClient:
 
 def response_request_id(response):
     return _request_id(response) if response is not None else None
+
+
+class BlockStorageClient:
+    """The Cinder calls idemclient needs."""
+
+    def __init__(self, adapter):
+        self.adapter = adapter
+
+    def find_volume(self, name_or_id):
+        """A volume's ID by name or ID; an unknown UUID is passed on as
+        it is (Nova checks it; it may know volumes this Cinder does
+        not list, and a member's name filter may be refused)."""
+        if _looks_like_uuid(name_or_id):
+            try:
+                return self.adapter.get_volume(name_or_id).id
+            except Exception as exc:
+                if getattr(exc, 'status_code', None) == 404:
+                    return name_or_id
+                raise sdk_error(exc)
+        try:
+            volume = self.adapter.find_volume(name_or_id,
+                                              ignore_missing=True)
+        except Exception as exc:
+            raise sdk_error(exc)
+        if volume is not None:
+            return volume.id
+        if _looks_like_uuid(name_or_id):
+            return name_or_id
+        raise ApiError('No volume with a name or ID of %r exists'
+                       % name_or_id, 404)
+
+
+def _looks_like_uuid(text):
+    import uuid
+    try:
+        uuid.UUID(text)
+        return True
+    except ValueError:
+        return False

@@ -43,8 +43,9 @@ class Request:
     """What identifies a create and what it asks for."""
 
     def __init__(self, operation, scope, fingerprint, marker,
-                 client_token=None, task_tag=None):
+                 client_token=None, task_tag=None, target=None):
         self.operation = operation
+        self.target = target
         self.scope = scope
         self.fingerprint = fingerprint
         self.marker = marker
@@ -67,6 +68,13 @@ def _mismatch(request, recorded, where):
         '%s was already used %s with other parameters%s. Nothing was sent: '
         'repeat the first command exactly, or use a new token.'
         % (request.label, where, detail))
+
+
+def _already(kind, request, resource_id):
+    template = getattr(kind, 'already', None) or (
+        '{label}: {noun} {id} was already created; no create was sent.')
+    return template.format(label=request.label.capitalize(), noun=kind.noun,
+                           id=resource_id)
 
 
 def run_once(journal_path, request, kind, say):
@@ -99,8 +107,7 @@ def _run_locked(journal, request, kind, say):
                 '%s created %s %s, which no longer exists. Use a new token '
                 'to create another.' % (request.label, kind.noun,
                                         ', '.join(entry.resource_ids)))
-        say('%s: %s %s was already created; no create was sent.'
-            % (request.label.capitalize(), kind.noun, entry.resource_ids[0]))
+        say(_already(kind, request, entry.resource_ids[0]))
         return result
 
     found = _lookup(kind, request, entry, say)
@@ -116,10 +123,8 @@ def _run_locked(journal, request, kind, say):
                           fingerprint=request.fingerprint.encode(),
                           resource_ids=found.resource_ids,
                           client_token=request.client_token,
-                          task_tag=request.task_tag)
-        say('%s: %s %s was already created; no create was sent.'
-            % (request.label.capitalize(), kind.noun,
-               found.resource_ids[0]))
+                          task_tag=request.task_tag, target=request.target)
+        say(_already(kind, request, found.resource_ids[0]))
         return found.result
 
     failpoints.hit('before-journal-commit')
@@ -128,7 +133,7 @@ def _run_locked(journal, request, kind, say):
         idem_key=request.idem_key, marker=request.marker,
         fingerprint=request.fingerprint.encode(),
         client_token=request.client_token, task_tag=request.task_tag,
-        secret=secret)
+        secret=secret, target=request.target)
     failpoints.hit('after-journal-commit')
     try:
         result, resource_ids, cloud_request_id = kind.send(entry)

@@ -349,9 +349,10 @@ class Journal:
 
     def note(self, uuid, text):
         """Say what a check of a pending entry found, leaving it pending:
-        its next run still looks it up before sending anything."""
-        self._write("UPDATE request SET error=?, updated_at=? WHERE uuid=? "
-                    "AND state='pending'", (text, time.time(), uuid))
+        its next run still looks it up before sending anything. The time
+        of the attempt (``updated_at``) is kept."""
+        self._write("UPDATE request SET error=? WHERE uuid=? "
+                    "AND state='pending'", (text, uuid))
 
     def mark_failed(self, uuid, error):
         self._write(

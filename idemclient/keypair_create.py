@@ -129,4 +129,5 @@ def request_for(scope, kwargs, client_token, task_tag, generated):
     else:
         marker = tokens.derive_tag(scope, task_tag, prefix='task')
     return idempotent.Request(OPERATION, scope, fp.Fingerprint.of(params),
-                              marker, client_token, task_tag)
+                              marker, client_token, task_tag,
+                              target=kwargs.get('name'))

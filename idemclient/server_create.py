@@ -93,7 +93,8 @@ def request_for(scope, kwargs, client_token, task_tag):
     else:
         marker = tokens.derive_tag(scope, task_tag, prefix='task')
     return idempotent.Request(OPERATION, scope, fp.Fingerprint.of(kwargs),
-                              marker, client_token, task_tag)
+                              marker, client_token, task_tag,
+                              target=kwargs.get('name'))
 
 
 def idempotent_create_server(app, compute, create, journal_path, scope_of,

@@ -1,0 +1,212 @@
+"""``openstack task show|list|resume|prune``: what became of requests."""
+
+import re
+import sys
+import time
+
+from osc_lib.cli import format_columns
+from osc_lib.command import command
+from osc_lib import exceptions
+
+from idemclient import client as api
+from idemclient import hooks
+from idemclient import journal as journal_mod
+from idemclient import tasks
+
+STATE_HELP = '; '.join('%s: %s' % kv for kv in tasks.STATES.items())
+
+
+class _TaskCommand:
+
+    def compute(self):
+        return api.ComputeClient(self.app.client_manager.compute)
+
+    def scope(self):
+        return hooks.scope_of(self.app, self.app.client_manager.compute)
+
+    def open_journal(self):
+        try:
+            return journal_mod.Journal.open(hooks.journal_path(self.app))
+        except journal_mod.JournalError as exc:
+            raise exceptions.CommandError(str(exc))
+
+    def say(self, message):
+        stderr = getattr(self.app, 'stderr', None) or sys.stderr
+        stderr.write(message + '\n')
+        stderr.flush()
+
+
+def _formatted(fields):
+    fields = dict(fields)
+    fields['events'] = format_columns.ListDictColumn(fields['events'])
+    return tuple(tasks.COLUMNS), tuple(fields[c] for c in tasks.COLUMNS)
+
+
+class ShowTask(_TaskCommand, command.ShowOne):
+    """Show what became of a request, even if its response was lost.
+
+    States: """ + STATE_HELP
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('task', metavar='<task-id>', nargs='?',
+                            help='Task ID (see "openstack task list")')
+        parser.add_argument('--tag', metavar='<tag>',
+                            help='The --task-tag the request was sent with; '
+                            'found on the cloud too when this host has no '
+                            'record of it')
+        return parser
+
+    def take_action(self, parsed_args):
+        if (parsed_args.task is None) == (parsed_args.tag is None):
+            raise exceptions.CommandError('give a task ID or --tag, not both '
+                                          'and not neither')
+        scope, compute, now = self.scope(), self.compute(), time.time()
+        try:
+            with self.open_journal() as journal:
+                if parsed_args.tag is not None:
+                    found = tasks.show_by_tag(journal, compute, scope,
+                                              parsed_args.tag, now)
+                else:
+                    entry = journal.get(parsed_args.task)
+                    if entry is not None and entry.scope != scope.key:
+                        entry = None  # another project's or user's
+                    found = [tasks.view(entry, tasks.observe(entry, compute),
+                                        now)] if entry else []
+        except api.ApiError as exc:
+            raise exceptions.CommandError(str(exc))
+        what = parsed_args.task or 'tag %r' % parsed_args.tag
+        if not found:
+            raise exceptions.CommandError(
+                'No task with %s exists in this project.' % what)
+        if len(found) > 1:
+            raise exceptions.CommandError(
+                'More than one task has %s: %s; show one by its ID.'
+                % (what, ', '.join(f['uuid'] or f['resource']
+                                   for f in found)))
+        return _formatted(found[0])
+
+
+LIST_COLUMNS = ('uuid', 'operation', 'state', 'task_tag', 'client_token',
+                'resources', 'updated')
+LONG_COLUMNS = LIST_COLUMNS + ('request_id', 'response_request_id',
+                               'attempts', 'created', 'error')
+HEADINGS = {'uuid': 'ID', 'operation': 'Task', 'state': 'State',
+            'task_tag': 'Tag', 'client_token': 'Client Token',
+            'resources': 'Resource', 'updated': 'Last Updated',
+            'request_id': 'Client Request ID',
+            'response_request_id': 'Request ID', 'attempts': 'Attempts',
+            'created': 'Start Time', 'error': 'Error'}
+
+
+class ListTask(_TaskCommand, command.Lister):
+    """List this host's recorded requests in this project, newest first.
+
+    The state is the journal's (pending, done, failed); "openstack task
+    show" asks the cloud.
+    """
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('--state', choices=journal_mod.STATES,
+                            help='Only entries in this journal state')
+        parser.add_argument('--long', action='store_true', default=False,
+                            help='List additional fields in output')
+        return parser
+
+    def take_action(self, parsed_args):
+        scope = self.scope()
+        with self.open_journal() as journal:
+            entries = journal.entries(parsed_args.state, scope.key)
+        columns = LONG_COLUMNS if parsed_args.long else LIST_COLUMNS
+        rows = []
+        for entry in entries:
+            values = dict(vars(entry), resources=', '.join(
+                entry.resource_ids) or entry.target,
+                updated=tasks._iso(entry.updated_at),
+                created=tasks._iso(entry.created_at))
+            rows.append(tuple(values[c] for c in columns))
+        return tuple(HEADINGS[c] for c in columns), rows
+
+
+class ResumeTask(_TaskCommand, command.Lister):
+    """Find out what became of pending requests and record it.
+
+    Run it after a crash: creates are looked up on the cloud in batches.
+    A request the cloud has no trace of stays pending (state not-found):
+    run the same command again to send it.
+    """
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        which = parser.add_mutually_exclusive_group(required=True)
+        which.add_argument('--tag', metavar='<tag>',
+                           help='Resume the pending requests with this tag')
+        which.add_argument('--all', action='store_true',
+                           help='Resume every pending request of this '
+                           'project')
+        return parser
+
+    def take_action(self, parsed_args):
+        scope, compute = self.scope(), self.compute()
+        with self.open_journal() as journal:
+            if parsed_args.all:
+                pending = journal.entries('pending', scope.key)
+            else:
+                pending = [e for e in journal.by_task_tag(
+                    scope.key, parsed_args.tag) if e.state == 'pending']
+            if len(pending) > tasks.TAGS_PER_LOOKUP:
+                self.say('Checking %d pending requests...' % len(pending))
+
+            def progress(done, total):
+                if done:
+                    self.say('  %d of %d creates looked up' % (done, total))
+            try:
+                views = tasks.resume(journal, compute, pending, time.time(),
+                                     progress)
+            except api.ApiError as exc:
+                raise exceptions.CommandError(str(exc))
+        columns = ('uuid', 'task', 'tag', 'resource', 'state')
+        return (('ID', 'Task', 'Tag', 'Resource', 'State'),
+                [tuple(v[c] for c in columns) for v in views])
+
+
+_UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 7 * 86400}
+
+
+def parse_duration(text):
+    """Seconds in ``90s``, ``30m``, ``12h``, ``7d``, ``2w``."""
+    match = re.fullmatch(r'\s*(\d+)\s*([smhdw])\s*', text or '')
+    if not match:
+        raise exceptions.CommandError(
+            'invalid duration %r: a number and a unit (s, m, h, d or w), '
+            'e.g. 7d' % text)
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+class PruneTask(_TaskCommand, command.Command):
+    """Remove finished (done or failed) entries from the local journal.
+
+    Pending entries are never removed: they are requests whose outcome is
+    not known yet. Works offline, for every project in the journal.
+    """
+
+    auth_required = False
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('--older-than', metavar='<duration>',
+                            required=True,
+                            help='Remove entries last changed longer ago '
+                            'than this: e.g. 30m, 12h, 7d, 2w')
+        return parser
+
+    def take_action(self, parsed_args):
+        age = parse_duration(parsed_args.older_than)
+        with self.open_journal() as journal:
+            try:
+                removed = journal.delete_finished(time.time() - age)
+            except journal_mod.JournalError as exc:
+                raise exceptions.CommandError(str(exc))
+        self.app.stdout.write('Removed %d finished task%s.\n'
+                              % (removed, '' if removed == 1 else 's'))

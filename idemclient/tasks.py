@@ -1,0 +1,281 @@
+"""What became of a request: the Tasks API that Nova never shipped, built
+from the journal and from APIs every cloud has (tags, server state,
+instance actions and their events).
+
+A task's state is worked out when asked, never trusted from the journal
+alone: the journal says what this host sent, the cloud says what happened.
+"""
+
+import datetime
+
+from idemclient import client as api
+from idemclient import journal as journal_mod
+from idemclient import token as tokens
+
+# state: what it means and what to do next (README has the same table)
+STATES = {
+    'pending': 'recorded here and maybe sent; the cloud shows nothing yet. '
+               'Run "openstack task resume" in a few seconds.',
+    'accepted': 'the cloud has it and is still working on it.',
+    'succeeded': 'done.',
+    'failed': 'the cloud refused it or it ended in error (see error).',
+    'not-found': 'it may have been sent, but the cloud has no trace of it: '
+                 'nothing was made. Safe to retry: run the same command '
+                 'again.',
+    'deleted': 'it succeeded; the resource has since been deleted.',
+}
+COLUMNS = ('uuid', 'task', 'state', 'tag', 'resource', 'request_id',
+           'client_request_id', 'user_id', 'project_id', 'start_time',
+           'last_updated', 'error', 'events')
+# A pending entry younger than this may still be on its way to the cloud.
+SETTLE_SECONDS = 3.0
+# Tags per ``tags-any`` lookup: 1,000 pending creates in 17 requests, and
+# the query string stays near 4 KB (Nova's servers accept 8 KB lines).
+TAGS_PER_LOOKUP = 60
+
+CREATE, KEYPAIR, SWAP = 'server.create', 'keypair.create', \
+    'server.swap_volume'
+
+
+def swap_marker(scope, task_tag):
+    """The tag a tracked swap puts on its server."""
+    return tokens.derive_tag(scope, task_tag, prefix='swap')
+
+
+def _iso(epoch):
+    if epoch is None:
+        return None
+    return datetime.datetime.fromtimestamp(
+        epoch, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def _age(entry, now):
+    return now - entry.updated_at
+
+
+class Observation:
+    """What the cloud shows for one request."""
+
+    def __init__(self, state, resource_ids=(), error=None, action=None):
+        self.state = state
+        self.resource_ids = list(resource_ids)
+        self.error = error
+        self.action = action  # instance action with its events, if any
+
+
+def server_state(server):
+    status = (server.get('status') or '').upper()
+    if status == 'ERROR':
+        return 'failed', (server.get('fault') or {}).get(
+            'message') or 'the server is in ERROR'
+    if status == 'BUILD':
+        return 'accepted', None
+    return 'succeeded', None
+
+
+def action_state(action):
+    """accepted / succeeded / failed from an instance action's events."""
+    events = action.get('events') or []
+    failed = [e for e in events if (e.get('result') or '').lower() ==
+              'error']
+    if failed or (action.get('message') or '').lower() == 'error':
+        detail = '; '.join(filter(None, (e.get('details') or e.get(
+            'event') for e in failed)))
+        return 'failed', '%s failed%s' % (action.get('action'),
+                                          ': ' + detail if detail else '')
+    if not events or any(not e.get('finish_time') for e in events):
+        return 'accepted', None
+    return 'succeeded', None
+
+
+def _action(compute, server_id, name, request_id=None, since=None):
+    """The instance action of a request, with its events: by Nova's
+    request id when known, else the newest ``name`` action (since
+    ``since``, an epoch, allowing a minute of clock skew)."""
+    try:
+        actions = compute.instance_actions(server_id)
+    except api.ApiError:
+        return None
+    for action in actions:
+        if request_id and action.get('request_id') != request_id:
+            continue
+        if action.get('action') != name:
+            continue
+        if since is not None and not request_id:
+            started = _epoch(action.get('start_time'))
+            if started is not None and started < since - 60:
+                continue
+        return compute.instance_action(server_id, action['request_id'])
+    return None
+
+
+def _epoch(text):
+    if not text:
+        return None
+    text = text.rstrip('Z').split('.')[0]
+    try:
+        return datetime.datetime.fromisoformat(text).replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
+def observe_servers(compute, servers, request_id=None, events=True):
+    """Observation of a create whose servers were found; ``events``: also
+    fetch its instance action (two more requests)."""
+    ids = sorted(s['id'] for s in servers)
+    first = next(s for s in servers if s['id'] == ids[0])
+    state, error = server_state(first)
+    action = _action(compute, first['id'], 'create', request_id) \
+        if events else None
+    return Observation(state, ids, error, action)
+
+
+def observe_swap(compute, server_id, request_id=None, since=None):
+    server = compute.get_server(server_id)
+    if server is None:
+        return Observation('deleted', [server_id],
+                           'server %s no longer exists' % server_id)
+    action = _action(compute, server_id, 'swap_volume', request_id, since)
+    if action is None:
+        return None
+    state, error = action_state(action)
+    return Observation(state, [server_id], error, action)
+
+
+def observe(entry, compute, found_servers=None):
+    """What the cloud shows for a journal entry; None: no trace (yet).
+
+    ``found_servers``: the servers a batched tag lookup found for it.
+    """
+    if entry.state == 'failed':
+        return Observation('failed', entry.resource_ids, entry.error)
+    if entry.operation == CREATE:
+        if entry.state == 'done':
+            servers = [s for s in (compute.get_server(i)
+                                   for i in entry.resource_ids) if s]
+            if not servers:
+                return Observation('deleted', entry.resource_ids)
+        else:
+            servers = found_servers if found_servers is not None else \
+                compute.servers_by_tag(entry.marker)
+            if not servers:
+                return None
+        return observe_servers(compute, servers, entry.response_request_id)
+    if entry.operation == KEYPAIR:
+        keypair = compute.get_keypair(entry.target) if entry.target else None
+        if keypair is None:
+            return Observation('deleted', entry.resource_ids) \
+                if entry.state == 'done' else None
+        ours = entry.state == 'done' or \
+            (keypair.get('public_key') or '').endswith(' ' + entry.marker)
+        if not ours:
+            return Observation('failed', [], 'keypair name %s is taken by '
+                               'a different key' % entry.target)
+        return Observation('succeeded', [keypair['name']])
+    if entry.operation == SWAP:
+        return observe_swap(compute, entry.target,
+                            entry.response_request_id, entry.created_at)
+    return Observation(entry.state, entry.resource_ids, entry.error)
+
+
+def _nova_time(text):
+    return _iso(_epoch(text)) if _epoch(text) is not None else text
+
+
+def view(entry, observation, now, tag=None, operation=None, uuid=None):
+    """The task's fields (``COLUMNS``) from what is known of it."""
+    if observation is None:
+        fresh = entry is not None and _age(entry, now) < SETTLE_SECONDS
+        state = 'pending' if fresh else 'not-found'
+        observation = Observation(state, entry.resource_ids if entry else ())
+    action = observation.action or {}
+    events = [{k: e.get(k) for k in ('event', 'result', 'start_time',
+                                     'finish_time', 'details') if k in e}
+              for e in action.get('events') or []]
+    resource = ', '.join(observation.resource_ids) or (
+        entry.target if entry is not None and entry.operation == SWAP
+        else None)
+    fields = {
+        'uuid': entry.uuid if entry else uuid,
+        'task': entry.operation if entry else operation,
+        'state': observation.state,
+        'tag': entry.task_tag if entry else tag,
+        'resource': resource or None,
+        'request_id': action.get('request_id') or (
+            entry.response_request_id if entry else None),
+        'client_request_id': entry.request_id if entry else None,
+        'user_id': entry.user_id if entry else action.get('user_id'),
+        'project_id': entry.project_id if entry else action.get(
+            'project_id'),
+        'start_time': _iso(entry.created_at) if entry else _nova_time(
+            action.get('start_time')),
+        'last_updated': _iso(entry.updated_at) if entry else _nova_time(
+            action.get('updated_at') or action.get('start_time')),
+        'error': observation.error,
+        'events': events,
+    }
+    return fields
+
+
+def from_cloud(compute, scope, tag):
+    """Tasks with this tag that only the cloud knows (another host sent
+    them): servers created with it, servers whose volume swap carried it."""
+    create_tag = tokens.derive_tag(scope, tag, prefix='task')
+    swap_tag = swap_marker(scope, tag)
+    servers = compute.servers_by_any_tag([create_tag, swap_tag])
+    created = [s for s in servers if create_tag in (s.get('tags') or [])]
+    found = []
+    if created:
+        found.append((CREATE, observe_servers(compute, created)))
+    for server in servers:
+        if swap_tag in (server.get('tags') or []):
+            found.append((SWAP, observe_swap(compute, server['id']) or
+                          Observation('not-found', [server['id']])))
+    return found
+
+
+def show_by_tag(journal, compute, scope, tag, now):
+    """Every task with this tag in the caller's scope, as views."""
+    entries = journal.by_task_tag(scope.key, tag)
+    if entries:
+        return [view(e, observe(e, compute), now) for e in entries]
+    # The id the sending host's journal gave it, when the tag came alone.
+    return [view(None, obs, now, tag=tag, operation=op,
+                 uuid=journal_mod.entry_id(scope.key, op, 'task:' + tag))
+            for op, obs in from_cloud(compute, scope, tag)]
+
+
+def resume(journal, compute, entries, now, progress=None):
+    """Reconcile pending entries with the cloud; record what is found.
+
+    Creates are looked up in batches (``tags-any``), the rest one by one.
+    Returns the views, in the order of ``entries``.
+    """
+    creates = [e for e in entries if e.operation == CREATE]
+    by_tag = {}
+    for start in range(0, len(creates), TAGS_PER_LOOKUP):
+        batch = creates[start:start + TAGS_PER_LOOKUP]
+        if progress:
+            progress(start, len(creates))
+        for server in compute.servers_by_any_tag([e.marker for e in batch]):
+            for tag in server.get('tags') or []:
+                by_tag.setdefault(tag, []).append(server)
+    views = []
+    for entry in entries:
+        if entry.operation == CREATE:
+            found = by_tag.get(entry.marker, [])
+            observation = observe_servers(compute, found, events=False) \
+                if found else None
+        else:
+            observation = observe(entry, compute)
+        if observation is not None and observation.resource_ids and \
+                observation.state in ('accepted', 'succeeded', 'failed'):
+            journal.mark_done(entry.uuid, observation.resource_ids)
+            entry = journal.get(entry.uuid)
+        elif observation is None and _age(entry, now) >= SETTLE_SECONDS:
+            journal.note(entry.uuid, 'not found on the cloud at %s'
+                         % _iso(now))
+            entry = journal.get(entry.uuid)
+        views.append(view(entry, observation, now))
+    return views

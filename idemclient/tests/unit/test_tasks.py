@@ -1,0 +1,371 @@
+"""Task states, lookups and commands over a real keystoneauth session with
+requests-mock, and a real journal file."""
+
+import io
+import os
+import time
+from unittest import mock
+
+import fixtures
+from keystoneauth1 import adapter
+from keystoneauth1 import session
+from keystoneauth1 import token_endpoint
+from osc_lib import exceptions
+from requests_mock.contrib import fixture as rm_fixture
+import testtools
+
+from idemclient import client as api
+from idemclient import journal as jmod
+from idemclient import swap_volume
+from idemclient import task_commands
+from idemclient import tasks
+from idemclient import token as tokens
+from idemclient.token import Scope
+
+NOVA = 'http://nova.example/v2.1'
+SCOPE = Scope('http://k/v3', 'project', 'user')
+ACTIONS = NOVA + '/servers/s1/os-instance-actions'
+
+
+def version_document(max_version):
+    return {'version': {'id': 'v2.1', 'status': 'CURRENT',
+                        'version': max_version, 'min_version': '2.1',
+                        'links': [{'rel': 'self', 'href': NOVA + '/'}]}}
+
+
+class TaskTestCase(testtools.TestCase):
+
+    max_version = '2.100'
+
+    def setUp(self):
+        super().setUp()
+        self.mock = self.useFixture(rm_fixture.Fixture())
+        self.mock.get(NOVA, json=version_document(self.max_version))
+        self.mock.get(NOVA + '/', json=version_document(self.max_version))
+        sess = session.Session(auth=token_endpoint.Token(NOVA, 'tok'))
+        self.adapter = adapter.Adapter(sess, service_type='compute',
+                                       endpoint_override=NOVA)
+        self.compute = api.ComputeClient(self.adapter)
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'journal.sqlite')
+        self.journal = jmod.Journal.open(path)
+        self.addCleanup(self.journal.close)
+
+    def pending(self, tag, operation=tasks.CREATE, age=10.0, target=None):
+        marker = tokens.derive_tag(SCOPE, tag, prefix='task')
+        entry = self.journal.begin_attempt(
+            scope=SCOPE, operation=operation, idem_key='task:' + tag,
+            marker=marker, fingerprint='f', task_tag=tag, target=target)
+        self.journal._conn.execute(
+            'UPDATE request SET created_at=?, updated_at=? WHERE uuid=?',
+            (time.time() - age, time.time() - age, entry.uuid))
+        return self.journal.get(entry.uuid)
+
+    def servers(self, *servers):
+        self.mock.get(NOVA + '/servers/detail', json={'servers': list(
+            servers)})
+
+    def no_actions(self, server_id='s1'):
+        self.mock.get(NOVA + '/servers/%s/os-instance-actions' % server_id,
+                      json={'instanceActions': []})
+
+
+class TestStates(TaskTestCase):
+
+    def state_of(self, server, age=10.0):
+        entry = self.pending('g', age=age)
+        if server is not None:
+            server = dict(server, id='s1', tags=[entry.marker])
+            self.servers(server)
+        else:
+            self.servers()
+        self.no_actions()
+        fields = tasks.view(entry, tasks.observe(entry, self.compute),
+                            time.time())
+        return fields['state'], fields['error'], fields['resource']
+
+    def test_building_server_is_accepted(self):
+        self.assertEqual(('accepted', None, 's1'),
+                         self.state_of({'status': 'BUILD'}))
+
+    def test_active_server_succeeded(self):
+        self.assertEqual(('succeeded', None, 's1'),
+                         self.state_of({'status': 'ACTIVE'}))
+
+    def test_error_server_failed_with_the_fault(self):
+        self.assertEqual(
+            ('failed', 'No valid host was found.', 's1'),
+            self.state_of({'status': 'ERROR',
+                           'fault': {'message': 'No valid host was found.'}}))
+
+    def test_no_trace_is_not_found_once_settled(self):
+        self.assertEqual(('not-found', None, None), self.state_of(None))
+
+    def test_no_trace_of_a_fresh_attempt_is_pending(self):
+        self.assertEqual(('pending', None, None),
+                         self.state_of(None, age=0.5))
+
+    def test_done_entry_whose_server_is_gone_is_deleted(self):
+        entry = self.pending('g')
+        self.journal.mark_done(entry.uuid, ['s1'])
+        self.mock.get(NOVA + '/servers/s1', status_code=404,
+                      json={'itemNotFound': {'message': 'not found'}})
+        fields = tasks.view(self.journal.get(entry.uuid), tasks.observe(
+            self.journal.get(entry.uuid), self.compute), time.time())
+        self.assertEqual('deleted', fields['state'])
+
+    def test_refused_entry_is_failed_with_the_clouds_reason(self):
+        entry = self.pending('g')
+        self.journal.mark_failed(entry.uuid, 'Invalid flavor (HTTP 400)')
+        entry = self.journal.get(entry.uuid)
+        fields = tasks.view(entry, tasks.observe(entry, self.compute),
+                            time.time())
+        self.assertEqual(('failed', 'Invalid flavor (HTTP 400)'),
+                         (fields['state'], fields['error']))
+        self.assertEqual([], self.mock.request_history)
+
+
+class TestEvents(TaskTestCase):
+
+    def test_create_events_at_the_newest_microversion_we_know(self):
+        entry = self.pending('g')
+        self.servers({'id': 's1', 'status': 'ACTIVE',
+                      'tags': [entry.marker]})
+        self.mock.get(ACTIONS, json={'instanceActions': [
+            {'action': 'reboot', 'request_id': 'req-r'},
+            {'action': 'create', 'request_id': 'req-c'}]})
+        self.mock.get(ACTIONS + '/req-c', json={'instanceAction': {
+            'action': 'create', 'request_id': 'req-c', 'events': [
+                {'event': 'compute__do_build_and_run_instance',
+                 'result': 'Success', 'start_time': 't0',
+                 'finish_time': 't1', 'details': None}]}})
+        fields = tasks.view(entry, tasks.observe(entry, self.compute),
+                            time.time())
+        self.assertEqual('req-c', fields['request_id'])
+        self.assertEqual([{'event': 'compute__do_build_and_run_instance',
+                           'result': 'Success', 'start_time': 't0',
+                           'finish_time': 't1', 'details': None}],
+                         fields['events'])
+        self.assertEqual('compute 2.84', self.mock.last_request.headers[
+            'OpenStack-API-Version'])
+
+
+class TestEventsOnAnOlderCloud(TaskTestCase):
+
+    max_version = '2.60'
+
+    def test_events_are_asked_at_2_51(self):
+        self.mock.get(ACTIONS, json={'instanceActions': []})
+        self.compute.instance_actions('s1')
+        self.assertEqual('compute 2.51', self.mock.last_request.headers[
+            'OpenStack-API-Version'])
+
+
+class TestSwapStates(TaskTestCase):
+
+    def observe(self, events, message=None):
+        self.mock.get(NOVA + '/servers/s1', json={'server': {
+            'id': 's1', 'status': 'ACTIVE', 'tags': []}})
+        self.mock.get(ACTIONS, json={'instanceActions': [
+            {'action': 'swap_volume', 'request_id': 'req-s'}]})
+        self.mock.get(ACTIONS + '/req-s', json={'instanceAction': {
+            'action': 'swap_volume', 'request_id': 'req-s',
+            'message': message, 'events': events}})
+        return tasks.observe_swap(self.compute, 's1', 'req-s')
+
+    def test_started_swap_is_accepted(self):
+        self.assertEqual('accepted', self.observe([
+            {'event': 'compute_swap_volume', 'start_time': 't0',
+             'finish_time': None, 'result': None}]).state)
+
+    def test_ended_swap_succeeded(self):
+        self.assertEqual('succeeded', self.observe([
+            {'event': 'compute_swap_volume', 'start_time': 't0',
+             'finish_time': 't1', 'result': 'Success'}]).state)
+
+    def test_swap_error_is_failed(self):
+        observation = self.observe([
+            {'event': 'compute_swap_volume', 'start_time': 't0',
+             'finish_time': 't1', 'result': 'Error'}], 'Error')
+        self.assertEqual('failed', observation.state)
+        self.assertIn('swap_volume failed', observation.error)
+
+
+class TestResume(TaskTestCase):
+
+    def test_a_thousand_pending_creates_need_few_requests(self):
+        entries = [self.pending('g%04d' % i) for i in range(1000)]
+        found = {e.marker: e for e in entries[::2]}
+
+        def detail(request, context):
+            wanted = request.qs['tags-any'][0].split(',')
+            return {'servers': [
+                {'id': 'id-' + m, 'status': 'ACTIVE', 'tags': [m]}
+                for m in wanted if m in found]}
+        self.mock.get(NOVA + '/servers/detail', json=detail)
+        views = tasks.resume(self.journal, self.compute, entries,
+                             time.time())
+        self.assertLessEqual(len(self.mock.request_history), 25)
+        self.assertEqual(1000, len(views))
+        by_state = {}
+        for entry in entries:
+            by_state.setdefault(self.journal.get(entry.uuid).state,
+                                []).append(entry)
+        self.assertEqual(500, len(by_state['done']))
+        self.assertEqual(500, len(by_state['pending']))
+        done = self.journal.get(entries[0].uuid)
+        self.assertEqual(['id-' + entries[0].marker], done.resource_ids)
+        left = self.journal.get(entries[1].uuid)
+        self.assertIn('not found on the cloud', left.error)
+        self.assertEqual({'succeeded', 'not-found'},
+                         {v['state'] for v in views})
+
+    def test_fresh_attempts_are_left_alone(self):
+        entry = self.pending('g', age=0.5)
+        self.servers()
+        [fields] = tasks.resume(self.journal, self.compute, [entry],
+                                time.time())
+        self.assertEqual('pending', fields['state'])
+        self.assertIsNone(self.journal.get(entry.uuid).error)
+
+
+class TestFromCloud(TaskTestCase):
+
+    def test_create_found_without_a_journal_entry_has_the_senders_id(self):
+        tag = tokens.derive_tag(SCOPE, 'g', prefix='task')
+        self.servers({'id': 's1', 'status': 'BUILD', 'tags': [tag]})
+        self.no_actions()
+        [fields] = tasks.show_by_tag(self.journal, self.compute, SCOPE, 'g',
+                                     time.time())
+        self.assertEqual(('server.create', 'accepted', 's1', 'g'),
+                         (fields['task'], fields['state'],
+                          fields['resource'], fields['tag']))
+        self.assertEqual(jmod.entry_id(SCOPE.key, 'server.create', 'task:g'),
+                         fields['uuid'])
+        [query] = [r.qs for r in self.mock.request_history
+                   if r.path.endswith('/servers/detail')]
+        self.assertEqual(sorted([tag, tasks.swap_marker(SCOPE, 'g')]),
+                         sorted(query['tags-any'][0].split(',')))
+
+
+def command(command_class, compute_adapter, journal_path):
+    app = mock.Mock()
+    app.options.idem_journal = journal_path
+    app.client_manager.compute = compute_adapter
+    app.stdout, app.stderr = io.StringIO(), io.StringIO()
+    return command_class(app, None)
+
+
+class TestCommands(TaskTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.scope = self.useFixture(fixtures.MockPatch(
+            'idemclient.hooks.scope_of', return_value=SCOPE))
+
+    def run_show(self, *argv):
+        cmd = command(task_commands.ShowTask, self.adapter,
+                      self.journal.path)
+        return cmd.take_action(cmd.get_parser('task show').parse_args(argv))
+
+    def test_show_by_id_only_in_the_callers_scope(self):
+        entry = self.pending('g')
+        self.servers({'id': 's1', 'status': 'ACTIVE',
+                      'tags': [entry.marker]})
+        self.no_actions()
+        columns, values = self.run_show(entry.uuid)
+        self.assertEqual('succeeded', values[columns.index('state')])
+        self.scope.mock.return_value = Scope('http://k/v3', 'other', 'user')
+        exc = self.assertRaises(exceptions.CommandError, self.run_show,
+                                entry.uuid)
+        self.assertIn('No task with', str(exc))
+
+    def test_show_with_several_matches_is_an_error(self):
+        create_tag = tokens.derive_tag(SCOPE, 'g', prefix='task')
+        swap_tag = tasks.swap_marker(SCOPE, 'g')
+        self.servers({'id': 's1', 'status': 'ACTIVE', 'tags': [create_tag]},
+                     {'id': 's2', 'status': 'ACTIVE', 'tags': [swap_tag]})
+        self.no_actions()
+        self.mock.get(NOVA + '/servers/s2', json={'server': {'id': 's2'}})
+        self.no_actions('s2')
+        exc = self.assertRaises(exceptions.CommandError, self.run_show,
+                                '--tag', 'g')
+        self.assertIn('More than one task', str(exc))
+
+    def test_show_needs_an_id_or_a_tag(self):
+        self.assertRaises(exceptions.CommandError, self.run_show)
+        self.assertEqual([], self.mock.request_history)
+
+    def test_list_is_newest_first_with_a_state_filter(self):
+        old, new = self.pending('a', age=100), self.pending('b', age=10)
+        self.journal.mark_done(old.uuid, ['s1'])
+        cmd = command(task_commands.ListTask, self.adapter,
+                      self.journal.path)
+        heads, rows = cmd.take_action(cmd.get_parser('x').parse_args([]))
+        self.assertEqual([new.uuid, old.uuid], [r[0] for r in rows])
+        heads, rows = cmd.take_action(cmd.get_parser('x').parse_args(
+            ['--state', 'done', '--long']))
+        self.assertEqual([old.uuid], [r[0] for r in rows])
+        self.assertIn('Request ID', heads)
+
+    def test_prune_keeps_pending_entries(self):
+        pending, done = self.pending('a', age=7200), self.pending('b')
+        self.journal.mark_done(done.uuid, ['s1'])
+        self.journal._conn.execute(
+            'UPDATE request SET updated_at=? WHERE uuid=?',
+            (time.time() - 7200, done.uuid))
+        cmd = command(task_commands.PruneTask, self.adapter,
+                      self.journal.path)
+        cmd.take_action(cmd.get_parser('x').parse_args(
+            ['--older-than', '1h']))
+        self.assertEqual('Removed 1 finished task.\n',
+                         cmd.app.stdout.getvalue())
+        self.assertIsNotNone(self.journal.get(pending.uuid))
+        self.assertIsNone(self.journal.get(done.uuid))
+
+    def test_durations(self):
+        self.assertEqual(90, task_commands.parse_duration('90s'))
+        self.assertEqual(2 * 7 * 86400, task_commands.parse_duration('2w'))
+        for bad in ('', '7', 'd', '1y', '-1d'):
+            self.assertRaises(exceptions.CommandError,
+                              task_commands.parse_duration, bad)
+
+
+class TestSwap(TaskTestCase):
+
+    def kind(self):
+        return swap_volume.SwapKind(self.compute, 's1', 'old', 'new')
+
+    def test_not_attached_is_refused_before_anything_is_sent(self):
+        self.mock.get(NOVA + '/servers/s1', json={'server': {
+            'id': 's1', 'tags': []}})
+        self.mock.get(NOVA + '/servers/s1/os-volume_attachments',
+                      json={'volumeAttachments': [{'volumeId': 'other'}]})
+        request = mock.Mock(marker='swap-x')
+        self.assertRaises(exceptions.CommandError, self.kind().find, request)
+        self.assertEqual({'GET'}, {r.method for r in
+                                   self.mock.request_history})
+
+    def test_tagged_server_means_already_sent(self):
+        self.mock.get(NOVA + '/servers/s1', json={'server': {
+            'id': 's1', 'tags': ['swap-x']}})
+        found = self.kind().find(mock.Mock(marker='swap-x'))
+        self.assertEqual(['s1'], found.resource_ids)
+
+    def test_swap_request_and_refusal_for_non_service_users(self):
+        tag = self.mock.put(NOVA + '/servers/s1/tags/swap-x',
+                            status_code=201)
+        untag = self.mock.delete(NOVA + '/servers/s1/tags/swap-x',
+                                 status_code=204)
+        put = self.mock.put(
+            NOVA + '/servers/s1/os-volume_attachments/old', status_code=403,
+            json={'forbidden': {'message': 'Policy does not allow it'}})
+        entry = mock.Mock(marker='swap-x', request_id='req-mine')
+        exc = self.assertRaises(api.ApiError, self.kind().send, entry)
+        self.assertEqual(403, exc.status_code)
+        self.assertIn('only to the service role', str(exc))
+        self.assertEqual({'volumeAttachment': {'volumeId': 'new'}},
+                         put.last_request.json())
+        self.assertEqual('req-mine', put.last_request.headers[
+            'X-OpenStack-Request-ID'])
+        self.assertTrue(tag.called and untag.called)
