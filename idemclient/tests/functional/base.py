@@ -129,6 +129,17 @@ class FunctionalTestCase(testtools.TestCase):
             headers={'OpenStack-API-Version': 'compute 2.52'}, **kwargs)
         return response
 
+    def unschedulable_flavor(self):
+        """A flavor no host can take: its servers end in ERROR with
+        Nova's "No valid host" fault."""
+        flavor = 'huge-' + self.uid
+        created = self.compute('POST', '/flavors', json={'flavor': {
+            'name': flavor, 'vcpus': 100000, 'ram': 64, 'disk': 1}})
+        self.assertEqual(200, created.status_code, created.text)
+        self.addCleanup(self.compute, 'DELETE',
+                        '/flavors/%s' % created.json()['flavor']['id'])
+        return flavor
+
     def servers_named(self, name, user='admin'):
         """Every server of the user's project whose name starts with
         ``name`` (multi-create appends -1, -2...)."""

@@ -148,12 +148,7 @@ class TestServerToken(base.FunctionalTestCase):
                          sorted(json.loads(entry['resource_ids'])))
 
     def test_wait_ending_in_error_still_records_the_server(self):
-        flavor = 'huge-' + self.uid
-        created = self.compute('POST', '/flavors', json={'flavor': {
-            'name': flavor, 'vcpus': 100000, 'ram': 64, 'disk': 1}})
-        self.assertEqual(200, created.status_code, created.text)
-        self.addCleanup(self.compute, 'DELETE',
-                        '/flavors/%s' % created.json()['flavor']['id'])
+        flavor = self.unschedulable_flavor()
         name, token = 'err-' + self.uid, 'tok-' + self.uid
         args = ('server', 'create', '--flavor', flavor, '--image', 'cirros',
                 '--nic', 'none', '--wait', '--client-token', token, name)

@@ -90,12 +90,7 @@ class TestLostCreates(TaskTestCase):
                          [s['id'] for s in self.servers_named(name)])
 
     def test_failed_build_shows_novas_fault(self):
-        flavor = 'huge-' + self.uid
-        created = self.compute('POST', '/flavors', json={'flavor': {
-            'name': flavor, 'vcpus': 100000, 'ram': 64, 'disk': 1}})
-        self.assertEqual(200, created.status_code, created.text)
-        self.addCleanup(self.compute, 'DELETE',
-                        '/flavors/%s' % created.json()['flavor']['id'])
+        flavor = self.unschedulable_flavor()
         name, tag = 'fail-' + self.uid, 'tag-' + self.uid
         self.assertOK(self.osc('server', 'create', '--flavor', flavor,
                                '--image', 'cirros', '--nic', 'none',
