@@ -8,7 +8,6 @@ task tag is given: this module is loaded for every ``server create``.
 """
 
 import os
-import sys
 
 from cliff import hooks
 
@@ -73,9 +72,8 @@ class _IdempotentCreateHook(hooks.CommandHook):
         return parsed_args
 
     def say(self, message):
-        stderr = getattr(self.cmd.app, 'stderr', None) or sys.stderr
-        stderr.write(message + '\n')
-        stderr.flush()
+        from idemclient import output
+        output.say(self.cmd.app, message)
 
     def after(self, parsed_args, return_code):
         return return_code

@@ -7,7 +7,6 @@ from Nova's ``swap_volume`` instance action: the client-side counterpart of
 the ``instance.volume_swap.start/end/error`` notifications of seed 003.
 """
 
-import sys
 import time
 
 from osc_lib.cli import format_columns
@@ -15,6 +14,7 @@ from osc_lib.command import command
 from osc_lib import exceptions
 
 from idemclient import client as api
+from idemclient import output
 from idemclient import fingerprint as fp
 from idemclient import hooks
 from idemclient import idempotent
@@ -107,9 +107,7 @@ class SwapServerVolume(command.ShowOne):
         return parser
 
     def say(self, message):
-        stderr = getattr(self.app, 'stderr', None) or sys.stderr
-        stderr.write(message + '\n')
-        stderr.flush()
+        output.say(self.app, message)
 
     def take_action(self, parsed_args):
         tag = parsed_args.task_tag

@@ -1,7 +1,6 @@
 """``openstack task show|list|resume|prune``: what became of requests."""
 
 import re
-import sys
 import time
 
 from osc_lib.cli import format_columns
@@ -9,6 +8,7 @@ from osc_lib.command import command
 from osc_lib import exceptions
 
 from idemclient import client as api
+from idemclient import output
 from idemclient import hooks
 from idemclient import journal as journal_mod
 from idemclient import tasks
@@ -31,9 +31,7 @@ class _TaskCommand:
             raise exceptions.CommandError(str(exc))
 
     def say(self, message):
-        stderr = getattr(self.app, 'stderr', None) or sys.stderr
-        stderr.write(message + '\n')
-        stderr.flush()
+        output.say(self.app, message)
 
 
 def _formatted(fields):

@@ -64,10 +64,13 @@ def main():
     create = ['server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros',
               '--nic', 'none']
     print('== With a client token (journal: %s)' % JOURNAL)
-    crash_mid_request(create + ['--client-token', token, name])
-    first = show(create + ['--client-token', token, name, '-f', 'value',
-                           '-c', 'id', '-c', 'name'])
-    second = show(create + ['--client-token', token, '--wait', name,
+    crash_mid_request(create + ['--client-token', token, '--task-tag',
+                                token, name])
+    show(['task', 'show', '--tag', token, '-c', 'state', '-c', 'resource'])
+    first = show(create + ['--client-token', token, '--task-tag', token,
+                           name, '-f', 'value', '-c', 'id', '-c', 'name'])
+    second = show(create + ['--client-token', token, '--task-tag', token,
+                            '--wait', name,
                             '-f', 'value', '-c', 'id', '-c', 'status'])
     listing = show(['server', 'list', '--name', '^%s$' % name,
                     '-c', 'ID', '-c', 'Name', '-c', 'Status'])

@@ -114,6 +114,8 @@ host = idemcloud
 my_ip = 127.0.0.1
 auth_strategy = keystone
 api_paste_config = {c}/api-paste.ini
+# which list filters non-admins may use (without it: none at all)
+resource_query_filters_file = {venv}/etc/cinder/resource_filters.json
 osapi_volume_listen = 127.0.0.1
 osapi_volume_listen_port = {port}
 osapi_volume_workers = 1
@@ -161,7 +163,7 @@ def configure():
         os.makedirs(d)
     write(k + '/keystone.conf', KEYSTONE_CONF.format(k=k))
     write(c + '/cinder.conf', CINDER_CONF.format(
-        c=c, port=PORTS['cinder'], auth_url=AUTH_URL))
+        c=c, port=PORTS['cinder'], auth_url=AUTH_URL, venv=VENV))
     paste = open(os.path.join(VENV, 'etc', 'cinder', 'api-paste.ini')).read()
     write(c + '/api-paste.ini', paste.replace(
         'disable_by_file_path = /etc/cinder/healthcheck_disable',

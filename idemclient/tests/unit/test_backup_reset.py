@@ -1,0 +1,232 @@
+"""``openstack backup reset-state`` over a real keystoneauth session with
+requests-mock: body, headers, microversion negotiation, errors, summary."""
+
+import io
+from unittest import mock
+
+from keystoneauth1 import adapter
+from keystoneauth1 import session
+from keystoneauth1 import token_endpoint
+from osc_lib import exceptions
+from requests_mock.contrib import fixture as rm_fixture
+import testtools
+
+from idemclient import backup_commands
+from idemclient import client as api
+
+ROOT = 'http://cinder.example'
+CINDER = ROOT + '/v3/proj'
+B1, B2, B3 = ('11111111-1111-4111-8111-111111111111',
+              '22222222-2222-4222-8222-222222222222',
+              '33333333-3333-4333-8333-333333333333')
+
+
+def versions(max_version):
+    """Cinder's version document, as GET / answers it."""
+    return {'versions': [{
+        'id': 'v3.0', 'status': 'CURRENT', 'version': max_version,
+        'min_version': '3.0', 'updated': '2023-08-31T00:00:00Z',
+        'links': [{'rel': 'self', 'href': ROOT + '/v3/'}]}]}
+
+
+def error(status, kind, message):
+    return {'status_code': status, 'json': {kind: {'message': message,
+                                                   'code': status}},
+            'headers': {'x-openstack-request-id': 'req-%d' % status}}
+
+
+class ResetTestCase(testtools.TestCase):
+
+    cloud_max = '3.71'
+
+    def setUp(self):
+        super().setUp()
+        self.mock = self.useFixture(rm_fixture.Fixture())
+        for url in (ROOT, ROOT + '/', ROOT + '/v3', ROOT + '/v3/', CINDER,
+                    CINDER + '/'):
+            self.mock.get(url, json=versions(self.cloud_max))
+        sess = session.Session(auth=token_endpoint.Token(CINDER, 'tok'))
+        self.adapter = adapter.Adapter(sess, service_type='block-storage',
+                                       endpoint_override=CINDER)
+        for backup_id, name in ((B1, 'one'), (B2, 'two'), (B3, 'three')):
+            self.mock.get(CINDER + '/backups/' + backup_id, json={
+                'backup': {'id': backup_id, 'name': name,
+                           'status': 'creating'}})
+        self.posts = {b: self.mock.post(CINDER + '/backups/%s/action' % b,
+                                        status_code=202)
+                      for b in (B1, B2, B3)}
+
+    def run_command(self, *argv):
+        app = mock.Mock()
+        app.client_manager.sdk_connection.block_storage = self.adapter
+        app.stderr = io.StringIO()
+        cmd = backup_commands.ResetBackupState(app, None)
+        parsed = cmd.get_parser('backup reset-state').parse_args(argv)
+        self.stderr = app.stderr
+        return cmd.take_action(parsed)
+
+
+class TestRequest(ResetTestCase):
+
+    def test_default_state_is_available_and_nothing_is_printed(self):
+        self.assertIsNone(self.run_command(B1))
+        request = self.posts[B1].last_request
+        self.assertEqual({'os-reset_status': {'status': 'available'}},
+                         request.json())
+        self.assertEqual('tok', request.headers['X-Auth-Token'])
+        self.assertEqual('', self.stderr.getvalue())
+
+    def test_error_state(self):
+        self.run_command('--state', 'error', B1)
+        self.assertEqual({'os-reset_status': {'status': 'error'}},
+                         self.posts[B1].last_request.json())
+
+    def test_other_states_are_a_usage_error_before_any_request(self):
+        app = mock.Mock()
+        cmd = backup_commands.ResetBackupState(app, None)
+        parser = cmd.get_parser('backup reset-state')
+        with mock.patch('sys.stderr', io.StringIO()):
+            self.assertRaises(SystemExit, parser.parse_args,
+                              ['--state', 'creating', B1])
+        self.assertEqual([], self.mock.request_history)
+
+    def test_name_is_resolved(self):
+        self.mock.get(CINDER + '/backups/one', **error(
+            404, 'itemNotFound', 'Backup one could not be found.'))
+        self.mock.get(CINDER + '/backups?name=one', json={'backups': [
+            {'id': B1, 'name': 'one'}]})
+        self.run_command('one')
+        self.assertTrue(self.posts[B1].called)
+
+    def test_ambiguous_name_is_an_error_for_that_backup_only(self):
+        self.mock.get(CINDER + '/backups/dup', **error(
+            404, 'itemNotFound', 'Backup dup could not be found.'))
+        self.mock.get(CINDER + '/backups?name=dup', json={'backups': [
+            {'id': B1, 'name': 'dup'}, {'id': B3, 'name': 'dup'}]})
+        exc = self.assertRaises(exceptions.CommandError, self.run_command,
+                                'dup', B2)
+        self.assertEqual('1 of 2 backups failed to reset.', str(exc))
+        self.assertIn('More than one backup', self.stderr.getvalue())
+        self.assertFalse(self.posts[B1].called or self.posts[B3].called)
+        self.assertTrue(self.posts[B2].called)
+
+
+class TestMicroversionOn30(ResetTestCase):
+    cloud_max = '3.0'
+
+    def test_sent_at_the_clouds_maximum(self):
+        self.run_command(B1)
+        self.assertEqual('volume 3.0', self.posts[B1].last_request.headers[
+            'OpenStack-API-Version'])
+
+
+class TestMicroversionOn362(ResetTestCase):
+    cloud_max = '3.62'
+
+    def test_not_the_3_64_that_osc_sends(self):
+        self.run_command(B1)
+        self.assertEqual('volume 3.62', self.posts[B1].last_request.headers[
+            'OpenStack-API-Version'])
+
+
+class TestMicroversionOn371(ResetTestCase):
+
+    def test_newest_we_know(self):
+        self.run_command(B1)
+        self.assertEqual('volume 3.71', self.posts[B1].last_request.headers[
+            'OpenStack-API-Version'])
+
+
+class TestMicroversionOnANewerCloud(ResetTestCase):
+    cloud_max = '3.80'
+
+    def test_capped_at_the_newest_we_know(self):
+        self.run_command(B1)
+        self.assertEqual('volume 3.71', self.posts[B1].last_request.headers[
+            'OpenStack-API-Version'])
+
+
+class TestErrors(ResetTestCase):
+
+    def check(self, status, kind, message):
+        self.mock.post(CINDER + '/backups/%s/action' % B2,
+                       **error(status, kind, message))
+        exc = self.assertRaises(exceptions.CommandError, self.run_command,
+                                B1, B2, B3)
+        self.assertEqual('1 of 3 backups failed to reset.', str(exc))
+        lines = self.stderr.getvalue().splitlines()
+        self.assertEqual(1, len(lines), lines)
+        self.assertIn(message, lines[0])
+        self.assertIn('HTTP %d' % status, lines[0])
+        self.assertIn('req-%d' % status, lines[0])
+        self.assertTrue(self.posts[B1].called and self.posts[B3].called)
+
+    def test_not_an_admin(self):
+        self.check(403, 'forbidden', "Policy doesn't allow volume_extension:"
+                   'backup_admin_actions:reset_status to be performed.')
+
+    def test_backup_service_down(self):
+        self.check(404, 'itemNotFound',
+                   'Service cinder-backup could not be found.')
+
+    def test_invalid_state(self):
+        self.check(400, 'badRequest', "Backup status: creating is invalid, "
+                   "valid statuses are: ['available', 'error'].")
+
+    def test_unknown_backup_id_is_the_clouds_404(self):
+        self.mock.get(CINDER + '/backups/' + B2, **error(
+            404, 'itemNotFound', 'Backup %s could not be found.' % B2))
+        exc = self.assertRaises(exceptions.CommandError, self.run_command,
+                                B2, B1)
+        self.assertEqual('1 of 2 backups failed to reset.', str(exc))
+        self.assertIn('Backup %s could not be found.' % B2,
+                      self.stderr.getvalue())
+        self.assertFalse(self.posts[B2].called)
+        self.assertTrue(self.posts[B1].called)
+
+    def test_all_failing(self):
+        for backup_id in (B1, B2):
+            self.mock.post(CINDER + '/backups/%s/action' % backup_id,
+                           **error(403, 'forbidden', 'no'))
+        exc = self.assertRaises(exceptions.CommandError, self.run_command,
+                                B1, B2)
+        self.assertEqual('2 of 2 backups failed to reset.', str(exc))
+
+
+class TestWait(ResetTestCase):
+
+    def test_polls_until_the_state_shows(self):
+        self.mock.get(CINDER + '/backups/' + B1, [
+            {'json': {'backup': {'id': B1, 'status': 'creating'}}},
+            {'json': {'backup': {'id': B1, 'status': 'creating'}}},
+            {'json': {'backup': {'id': B1, 'status': 'available'}}}])
+        with mock.patch('time.sleep'):
+            self.run_command('--wait', B1)
+        gets = [r for r in self.mock.request_history
+                if r.method == 'GET' and r.path.endswith(B1.lower())]
+        self.assertEqual(3, len(gets))
+        self.assertIn('is available', self.stderr.getvalue())
+
+    def test_a_backup_that_does_not_change_is_reported(self):
+        clock = iter(range(0, 10000, 30))
+        with mock.patch('time.sleep'), \
+                mock.patch('time.monotonic', lambda: next(clock)):
+            exc = self.assertRaises(exceptions.CommandError,
+                                    self.run_command, '--wait', B1)
+        self.assertEqual('1 of 1 backups failed to reset.', str(exc))
+        self.assertIn('did not become available', self.stderr.getvalue())
+
+
+class TestClient(ResetTestCase):
+
+    def test_cloud_without_microversions_gets_no_header(self):
+        self.mock.get(CINDER, json={'version': {
+            'id': 'v3.0', 'status': 'CURRENT',
+            'links': [{'rel': 'self', 'href': CINDER}]}})
+        for url in (ROOT, ROOT + '/', ROOT + '/v3', ROOT + '/v3/'):
+            self.mock.get(url, json={'versions': [{
+                'id': 'v3.0', 'status': 'CURRENT',
+                'links': [{'rel': 'self', 'href': ROOT + '/v3/'}]}]})
+        api.BlockStorageClient(self.adapter).reset_backup_state(B1, 'error')
+        self.assertNotIn('OpenStack-API-Version',
+                         self.posts[B1].last_request.headers)
