@@ -254,12 +254,10 @@ def response_request_id(response):
 
 
 class BlockStorageClient:
-    """The Cinder calls idemclient needs."""
+    """The Cinder calls idemclient needs, one method per REST call."""
 
-    # The newest volume microversion idemclient was tested with. A backup
-    # reset is the same from 3.0 on; it is sent at the newest version both
-    # sides know, and never above the cloud's maximum (OSC's "volume backup
-    # set --state" always sends 3.64 and fails on older clouds).
+    # The newest volume microversion idemclient was tested with (Cinder 29's
+    # maximum).
     MAX_MICROVERSION = '3.71'
 
     def __init__(self, adapter):
@@ -267,7 +265,17 @@ class BlockStorageClient:
         self._microversion = False  # not negotiated yet
 
     def microversion(self):
-        """min(cloud's maximum, ours), or None if the cloud has none."""
+        """The version every call is sent at: min(cloud's maximum, ours).
+
+        The backup reset action, and the show and name lookup around it,
+        exist unchanged since 3.0, so any version works; taking the cloud's
+        own maximum, capped at the newest one tested, never asks for more
+        than the cloud has (OSC's ``volume backup set --state`` always
+        sends 3.64: a 406 on Victoria and older) nor for a future version
+        whose answers idemclient has not seen. Read from the version
+        document keystoneauth discovers once per command; None (no header)
+        for a cloud without microversions.
+        """
         if self._microversion is False:
             try:
                 data = self.adapter.get_endpoint_data()

@@ -7,6 +7,7 @@ from unittest import mock
 from keystoneauth1 import adapter
 from keystoneauth1 import session
 from keystoneauth1 import token_endpoint
+from openstack import connection
 from osc_lib import exceptions
 from requests_mock.contrib import fixture as rm_fixture
 import testtools
@@ -74,6 +75,7 @@ class TestRequest(ResetTestCase):
         self.assertEqual({'os-reset_status': {'status': 'available'}},
                          request.json())
         self.assertEqual('tok', request.headers['X-Auth-Token'])
+        self.assertEqual('application/json', request.headers['Content-Type'])
         self.assertEqual('', self.stderr.getvalue())
 
     def test_error_state(self):
@@ -97,6 +99,17 @@ class TestRequest(ResetTestCase):
             {'id': B1, 'name': 'one'}]})
         self.run_command('one')
         self.assertTrue(self.posts[B1].called)
+
+    def test_unknown_name_is_an_error_and_nothing_is_posted(self):
+        self.mock.get(CINDER + '/backups/nope', **error(
+            404, 'itemNotFound', 'Backup nope could not be found.'))
+        self.mock.get(CINDER + '/backups?name=nope', json={'backups': []})
+        exc = self.assertRaises(exceptions.CommandError, self.run_command,
+                                'nope')
+        self.assertEqual('1 of 1 backups failed to reset.', str(exc))
+        self.assertIn("'nope'", self.stderr.getvalue())
+        self.assertEqual([], [r for r in self.mock.request_history
+                              if r.method == 'POST'])
 
     def test_ambiguous_name_is_an_error_for_that_backup_only(self):
         self.mock.get(CINDER + '/backups/dup', **error(
@@ -135,6 +148,27 @@ class TestMicroversionOn371(ResetTestCase):
         self.run_command(B1)
         self.assertEqual('volume 3.71', self.posts[B1].last_request.headers[
             'OpenStack-API-Version'])
+
+
+class TestMicroversionThroughTheSdkProxy(ResetTestCase):
+    """OSC hands over openstacksdk's block-storage proxy, not a bare
+    Adapter: negotiation must work through it too."""
+    cloud_max = '3.0'
+
+    def setUp(self):
+        super().setUp()
+        self.adapter = connection.Connection(
+            session=self.adapter.session,
+            block_storage_endpoint_override=CINDER).block_storage
+
+    def test_a_3_0_cloud_gets_3_0(self):
+        self.run_command('--state', 'error', B1, B2)
+        for backup_id in (B1, B2):
+            request = self.posts[backup_id].last_request
+            self.assertEqual('volume 3.0',
+                             request.headers['OpenStack-API-Version'])
+            self.assertEqual({'os-reset_status': {'status': 'error'}},
+                             request.json())
 
 
 class TestMicroversionOnANewerCloud(ResetTestCase):
@@ -184,6 +218,16 @@ class TestErrors(ResetTestCase):
         self.assertFalse(self.posts[B2].called)
         self.assertTrue(self.posts[B1].called)
 
+    def test_two_of_three(self):
+        for backup_id in (B1, B3):
+            self.mock.post(CINDER + '/backups/%s/action' % backup_id,
+                           **error(400, 'badRequest', 'Invalid backup'))
+        exc = self.assertRaises(exceptions.CommandError, self.run_command,
+                                B1, B2, B3)
+        self.assertEqual('2 of 3 backups failed to reset.', str(exc))
+        self.assertEqual(2, len(self.stderr.getvalue().splitlines()))
+        self.assertTrue(self.posts[B2].called)
+
     def test_all_failing(self):
         for backup_id in (B1, B2):
             self.mock.post(CINDER + '/backups/%s/action' % backup_id,
@@ -215,6 +259,20 @@ class TestWait(ResetTestCase):
                                     self.run_command, '--wait', B1)
         self.assertEqual('1 of 1 backups failed to reset.', str(exc))
         self.assertIn('did not become available', self.stderr.getvalue())
+
+    def test_a_backup_that_vanishes_while_waiting_is_reported(self):
+        self.mock.get(CINDER + '/backups/' + B2, [
+            {'json': {'backup': {'id': B2, 'status': 'creating'}}},
+            error(404, 'itemNotFound', 'Backup %s could not be found.' % B2)])
+        self.mock.get(CINDER + '/backups/' + B1, json={
+            'backup': {'id': B1, 'status': 'error'}})
+        with mock.patch('time.sleep'):
+            exc = self.assertRaises(exceptions.CommandError,
+                                    self.run_command, '--state', 'error',
+                                    '--wait', B1, B2)
+        self.assertEqual('1 of 2 backups failed to reset.', str(exc))
+        self.assertIn('Backup %s could not be found.' % B2,
+                      self.stderr.getvalue())
 
 
 class TestClient(ResetTestCase):
