@@ -101,33 +101,51 @@ class ComputeClient:
         return utils.supports_microversion(self.adapter, microversion)
 
     def servers_by_tag(self, tag):
-        """Servers of the caller's project carrying exactly ``tag``.
+        """Servers of the caller's project carrying exactly ``tag``."""
+        return self.tag_listing(tag).servers
+
+    def tag_listing(self, tag):
+        """``servers_by_tag`` with Nova's clock at the time (a Listing).
 
         ``GET /servers/detail?tags=`` at 2.26 (and every page of it); each
         server's own tag list is checked again, because filter values are
         not validated by Nova and tags may compare without case.
         """
-        return [s for s in self._servers({'tags': tag})
-                if tag in (s.get('tags') or [])]
+        return self._servers({'tags': tag}, {tag})
 
     def servers_by_any_tag(self, tags):
         """Servers carrying any of ``tags`` (``tags-any``, one request per
         page for the whole batch)."""
-        wanted = set(tags)
-        return [s for s in self._servers({'tags-any': ','.join(sorted(tags))})
-                if wanted.intersection(s.get('tags') or [])]
+        return self.any_tag_listing(tags).servers
 
-    def _servers(self, params):
+    def any_tag_listing(self, tags):
+        return self._servers({'tags-any': ','.join(sorted(tags))}, set(tags))
+
+    def _servers(self, params, wanted):
+        from idemclient import converge
         params = dict(params, limit=PAGE_LIMIT)
-        servers = []
+        servers, date = [], None
         while True:
-            body = self._get('/servers/detail', 'cannot list servers',
-                             TAG_FILTER_MICROVERSION, params).json()
+            response = self._get('/servers/detail', 'cannot list servers',
+                                 TAG_FILTER_MICROVERSION, params)
+            if date is None:
+                date = converge.http_date(response.headers.get('Date'))
+            body = response.json()
             page = body.get('servers', [])
-            servers.extend(page)
+            servers.extend(s for s in page
+                           if wanted.intersection(s.get('tags') or []))
             if len(page) < PAGE_LIMIT or not body.get('servers_links'):
-                return servers
+                return converge.Listing(servers, date)
             params['marker'] = page[-1]['id']
+
+    def delete_server(self, server_id):
+        """Delete a server; one already gone is not an error."""
+        try:
+            self._send('DELETE', '/servers/%s' % server_id,
+                       'cannot delete server %s' % server_id, '2.1')
+        except ApiError as exc:
+            if exc.status_code != 404:
+                raise
 
     def get_server(self, server_id):
         """The server, or None if it no longer exists."""

@@ -79,16 +79,41 @@ class _IdempotentCreateHook(hooks.CommandHook):
         return return_code
 
 
+def settle_seconds(app):
+    """D of the settle step (``converge``): option, environment, 3 s."""
+    from osc_lib import exceptions
+    from idemclient import converge
+    try:
+        return converge.seconds_from(
+            getattr(app.options, 'idem_settle_seconds', None))
+    except ValueError as exc:
+        raise exceptions.CommandError('%s Nothing was sent.' % exc)
+
+
+def coordination_url(app):
+    from idemclient import coordination
+    return coordination.backend_url(
+        app.client_manager.get_configuration())
+
+
 class ServerCreateHook(_IdempotentCreateHook):
     noun = 'server'
+    _invocation = None
 
     def install(self, parsed_args, token, task_tag):
         from idemclient import server_create
         app = self.cmd.app
         compute = app.client_manager.compute
-        compute.create_server = server_create.idempotent_create_server(
-            app, compute, compute.create_server, journal_path(app),
-            lambda: scope_of(app, compute), token, task_tag, self.say)
+        self._invocation = server_create.Invocation(
+            compute, journal_path(app), lambda: scope_of(app, compute),
+            token, task_tag, self.say, settle_seconds(app),
+            coordination_url(app), getattr(parsed_args, 'wait', False))
+        self._invocation.install()
+
+    def after(self, parsed_args, return_code):
+        if self._invocation is not None:
+            self._invocation.finish()
+        return return_code
 
 
 class KeypairCreateHook(_IdempotentCreateHook):

@@ -7,8 +7,14 @@ The order of events is what makes a retry safe:
 3. look the marker up on the cloud (this is what protects a host whose
    journal has no entry); found: check its parameters, record it, show it;
 4. record the attempt, synced to disk, and only then send the create;
-5. a 4xx: nothing was made, mark it failed; no answer or a 5xx: leave it
-   pending, the next run's lookup will tell; an answer: mark it done.
+5. a 4xx: look once more (another host's create may be why, e.g. over
+   quota), else nothing was made: mark it failed; no answer or a 5xx: leave
+   it pending, the next run's lookup will tell; an answer: mark it done, or,
+   for a kind that settles (servers, see ``converge``), leave it pending
+   until the winner among hosts is decided.
+
+With a coordination backend configured (``coordination``), steps 3 to 5
+also hold a lock shared by every host.
 
 What differs between servers and keypairs (how to find, fetch and send) is
 a ``Kind``: ``bind(entry)`` (the secret to keep, chosen under the lock),
@@ -21,6 +27,7 @@ import time
 from osc_lib import exceptions
 
 from idemclient import client as api
+from idemclient import coordination
 from idemclient import failpoints
 from idemclient import fingerprint as fp
 from idemclient import journal as journal_mod
@@ -59,7 +66,7 @@ class Request:
             self.label = 'task tag %r' % task_tag
 
 
-def _mismatch(request, recorded, where):
+def mismatch(request, recorded, where):
     other = fp.Fingerprint.decode(recorded) if isinstance(
         recorded, str) else recorded
     names = request.fingerprint.differences(other) if other else []
@@ -77,19 +84,58 @@ def _already(kind, request, resource_id):
                            id=resource_id)
 
 
-def run_once(journal_path, request, kind, say):
+def run_once(journal_path, request, kind, say, coordination_url=None):
     """Create through ``kind`` at most once for ``request``; return what
-    OSC expects from its create call."""
+    OSC expects from its create call.
+
+    A kind with a ``settlement`` left after its create (a decision still
+    owed) is handed the coordination lock, to release once decided.
+    """
+    def waiting():
+        say('Waiting for another run with the same %s to finish...'
+            % request.label)
     try:
         with journal_mod.Journal.open(journal_path) as journal:
             with journal.lock(request.scope.key, request.operation,
-                              request.idem_key,
-                              on_wait=lambda: say(
-                                  'Waiting for another run with the same '
-                                  '%s to finish...' % request.label)):
-                return _run_locked(journal, request, kind, say)
+                              request.idem_key, on_wait=waiting):
+                held = _coordinate(request, coordination_url, waiting)
+                try:
+                    result = _run_locked(journal, request, kind, say)
+                except BaseException:
+                    held.release()
+                    raise
+                settlement = getattr(kind, 'settlement', None)
+                if settlement is not None:
+                    settlement.hold(held)
+                else:
+                    held.release()
+                return result
     except journal_mod.JournalError as exc:
         raise exceptions.CommandError('%s. Nothing was sent.' % exc)
+    except coordination.CoordinationError as exc:
+        raise exceptions.CommandError(str(exc))
+
+
+def _coordinate(request, url, on_wait):
+    failpoints.hit('before-lock')
+    if not url:
+        return coordination.Held(None, None)
+    return coordination.acquire(url, coordination.lock_name(
+        request.scope.key, request.operation, request.idem_key), on_wait)
+
+
+def record(journal_path, uuid, resource_ids=None, error=None):
+    """Record a decision taken after ``run_once`` returned: the resources
+    now known, or the error that leaves nothing of this request."""
+    try:
+        with journal_mod.Journal.open(journal_path) as journal:
+            if error is None:
+                journal.mark_done(uuid, resource_ids)
+            else:
+                journal.mark_failed(uuid, error)
+    except journal_mod.JournalError as exc:
+        raise exceptions.CommandError(
+            '%s. Run the same command again to record the outcome.' % exc)
 
 
 def _run_locked(journal, request, kind, say):
@@ -99,7 +145,7 @@ def _run_locked(journal, request, kind, say):
     secret = kind.bind(entry)
     if entry and entry.state != 'failed':
         if fp.Fingerprint.decode(entry.fingerprint) != request.fingerprint:
-            raise _mismatch(request, entry.fingerprint, 'on this host')
+            raise mismatch(request, entry.fingerprint, 'on this host')
     if entry and entry.state == 'done':
         result = kind.fetch(entry.resource_ids)
         if result is None:
@@ -112,21 +158,9 @@ def _run_locked(journal, request, kind, say):
 
     found = _lookup(kind, request, entry, say)
     if found:
-        if found.fingerprint is not None and \
-                found.fingerprint != request.fingerprint:
-            raise _mismatch(request, found.fingerprint, 'on the cloud')
-        if entry:
-            journal.mark_done(entry.uuid, found.resource_ids)
-        else:
-            journal.adopt(scope=request.scope, operation=request.operation,
-                          idem_key=request.idem_key, marker=request.marker,
-                          fingerprint=request.fingerprint.encode(),
-                          resource_ids=found.resource_ids,
-                          client_token=request.client_token,
-                          task_tag=request.task_tag, target=request.target)
-        say(_already(kind, request, found.resource_ids[0]))
-        return found.result
+        return _take(journal, request, kind, entry, found, say)
 
+    failpoints.hit('after-lookup')
     failpoints.hit('before-journal-commit')
     entry = journal.begin_attempt(
         scope=request.scope, operation=request.operation,
@@ -139,6 +173,9 @@ def _run_locked(journal, request, kind, say):
         result, resource_ids, cloud_request_id = kind.send(entry)
     except api.ApiError as exc:
         if exc.status_code and 400 <= exc.status_code < 500:
+            found = _look_again(kind, request)
+            if found:
+                return _take(journal, request, kind, entry, found, say)
             journal.mark_failed(entry.uuid, str(exc))
             raise exceptions.CommandError(str(exc))
         say('The outcome of the create is unknown (%s). Run the same '
@@ -146,8 +183,38 @@ def _run_locked(journal, request, kind, say):
             % exc)
         raise exceptions.CommandError(str(exc))
     failpoints.hit('after-response')
-    journal.mark_done(entry.uuid, resource_ids, cloud_request_id)
+    if resource_ids is None:  # decided later: see ``record``
+        journal.mark_sent(entry.uuid, cloud_request_id)
+    else:
+        journal.mark_done(entry.uuid, resource_ids, cloud_request_id)
     return result
+
+
+def _look_again(kind, request):
+    """After a refusal: the request's resource, if another run made it
+    (that may be why it was refused); None if nothing clear is found."""
+    try:
+        return kind.find(request)
+    except (api.ApiError, exceptions.CommandError):
+        return None
+
+
+def _take(journal, request, kind, entry, found, say):
+    """Record and show what the cloud already has for the request."""
+    if found.fingerprint is not None and \
+            found.fingerprint != request.fingerprint:
+        raise mismatch(request, found.fingerprint, 'on the cloud')
+    if entry:
+        journal.mark_done(entry.uuid, found.resource_ids)
+    else:
+        journal.adopt(scope=request.scope, operation=request.operation,
+                      idem_key=request.idem_key, marker=request.marker,
+                      fingerprint=request.fingerprint.encode(),
+                      resource_ids=found.resource_ids,
+                      client_token=request.client_token,
+                      task_tag=request.task_tag, target=request.target)
+    say(_already(kind, request, found.resource_ids[0]))
+    return found.result
 
 
 def _lookup(kind, request, entry, say):

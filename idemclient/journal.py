@@ -330,6 +330,15 @@ class Journal:
             (json.dumps(list(resource_ids)), response_request_id,
              time.time(), uuid))
 
+    def mark_sent(self, uuid, response_request_id):
+        """The create was answered; which resource is the request's is
+        decided later (``mark_done``). It stays pending until then, so a
+        crash in between still ends in a lookup."""
+        self._write(
+            'UPDATE request SET response_request_id=?, updated_at=? '
+            "WHERE uuid=? AND state='pending'",
+            (response_request_id, time.time(), uuid))
+
     def adopt(self, *, scope, operation, idem_key, marker, fingerprint,
               resource_ids, client_token=None, task_tag=None, target=None):
         """Record a resource found on the cloud for a key this journal did

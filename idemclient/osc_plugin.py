@@ -26,4 +26,11 @@ def build_option_parser(parser):
         '--idem-journal', metavar='<path>', default=None,
         help='idemclient journal file (default: env[IDEMCLIENT_JOURNAL], '
         'else $XDG_STATE_HOME/idemclient/journal.sqlite)')
+    parser.add_argument(
+        '--idem-settle-seconds', metavar='<seconds>', default=None,
+        help='How long a new server with a client token must exist, on the '
+        'compute API\'s clock, before the one to keep among runs of the '
+        'same token on several hosts is decided (default: '
+        'env[IDEMCLIENT_SETTLE_SECONDS], else 3). 0 turns the settle step '
+        'off: unsafe when hosts run the same token at the same moment.')
     return parser

@@ -161,7 +161,8 @@ class ResumeTask(_TaskCommand, command.Lister):
                     self.say('  %d of %d creates looked up' % (done, total))
             try:
                 views = tasks.resume(journal, compute, pending, time.time(),
-                                     progress)
+                                     progress, hooks.settle_seconds(self.app),
+                                     self.say)
             except api.ApiError as exc:
                 raise exceptions.CommandError(str(exc))
         columns = ('uuid', 'task', 'tag', 'resource', 'state')

@@ -9,6 +9,7 @@ alone: the journal says what this host sent, the cloud says what happened.
 import datetime
 
 from idemclient import client as api
+from idemclient import converge
 from idemclient import journal as journal_mod
 from idemclient import token as tokens
 
@@ -246,27 +247,60 @@ def show_by_tag(journal, compute, scope, tag, now):
             for op, obs in from_cloud(compute, scope, tag)]
 
 
-def resume(journal, compute, entries, now, progress=None):
+def _settled(compute, entry, listing, settle_seconds, say):
+    """The winning servers of a create, once final; None before that (the
+    entry stays pending). Losers are deleted as a run of the token would."""
+    if not listing.servers:
+        return None
+    own = [converge.attempt_tag(entry.request_id)] if entry.request_id \
+        else []
+    decision = converge.Decision(listing, settle_seconds, own)
+    if settle_seconds > 0:
+        if converge.wait_needed(listing, settle_seconds) > 0:
+            return None
+        for server in decision.own_losers + decision.stale_losers:
+            if say:
+                say('Deleting server %s: another run with the same token '
+                    'created server %s first.' % (server['id'],
+                                                  decision.winner_ids[0]))
+            compute.delete_server(server['id'])
+    return decision.winners
+
+
+def resume(journal, compute, entries, now, progress=None,
+           settle_seconds=converge.DEFAULT_SECONDS, say=None):
     """Reconcile pending entries with the cloud; record what is found.
 
     Creates are looked up in batches (``tags-any``), the rest one by one.
-    Returns the views, in the order of ``entries``.
+    A create that several hosts sent is recorded only once its winner is
+    final (see ``converge``); this host's losing servers, and anybody's
+    left over for long, are deleted. Returns the views, in the order of
+    ``entries``.
     """
     creates = [e for e in entries if e.operation == CREATE]
-    by_tag = {}
+    by_tag, dates = {}, {}
     for start in range(0, len(creates), TAGS_PER_LOOKUP):
         batch = creates[start:start + TAGS_PER_LOOKUP]
         if progress:
             progress(start, len(creates))
-        for server in compute.servers_by_any_tag([e.marker for e in batch]):
+        listing = compute.any_tag_listing([e.marker for e in batch])
+        for entry in batch:
+            dates[entry.uuid] = listing.date
+        for server in listing.servers:
             for tag in server.get('tags') or []:
                 by_tag.setdefault(tag, []).append(server)
     views = []
     for entry in entries:
         if entry.operation == CREATE:
             found = by_tag.get(entry.marker, [])
-            observation = observe_servers(compute, found, events=False) \
-                if found else None
+            winners = _settled(compute, entry, converge.Listing(
+                found, dates.get(entry.uuid)), settle_seconds, say)
+            if found and winners is None:  # still deciding: not recorded
+                views.append(view(entry, Observation(
+                    'accepted', [s['id'] for s in found]), now))
+                continue
+            observation = observe_servers(compute, winners, events=False) \
+                if winners else None
         else:
             observation = observe(entry, compute)
         if observation is not None and observation.resource_ids and \

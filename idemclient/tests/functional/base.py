@@ -43,10 +43,15 @@ def session_for(user):
     return _sessions[user]
 
 
+def compute_endpoint(user='admin'):
+    return session_for(user).get_endpoint(service_type='compute',
+                                          interface='public')
+
+
 def osc_env(user, journal, extra=None):
     name, password, project = USERS[user]
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith('OS_') and k != 'IDEMCLIENT_FAILPOINT'}
+           if not k.startswith(('OS_', 'IDEMCLIENT_'))}
     env.update({
         'OS_AUTH_URL': AUTH_URL, 'OS_USERNAME': name,
         'OS_PASSWORD': password, 'OS_PROJECT_NAME': project,
@@ -111,6 +116,22 @@ class FunctionalTestCase(testtools.TestCase):
                                                      result.stderr))
         return result
 
+    def host_env(self, name, extra=None):
+        """The environment of another machine: its own home, state
+        directory and journal (so its own journal lock too)."""
+        home = os.path.join(self.tmp, 'host-' + name)
+        os.makedirs(home, exist_ok=True)
+        env = {'HOME': home, 'XDG_STATE_HOME': os.path.join(home, 'state'),
+               'IDEMCLIENT_JOURNAL': os.path.join(home, 'journal.sqlite')}
+        env.update(extra or {})
+        return env
+
+    def barrier(self, count):
+        """Environment making ``count`` runs wait for each other at a
+        failpoint (see idemclient.failpoints)."""
+        directory = tempfile.mkdtemp(dir=self.tmp, prefix='barrier-')
+        return {'IDEMCLIENT_BARRIER': '%s:%d' % (directory, count)}
+
     def create_server(self, name, *extra, user='admin', journal=None,
                       env=None):
         """``openstack server create ... -f json``; the JSON or the run."""
@@ -122,10 +143,8 @@ class FunctionalTestCase(testtools.TestCase):
 
     # -- the cloud, through its API ----------------------------------------
     def compute(self, method, path, user='admin', **kwargs):
-        sess = session_for(user)
-        response = sess.request(
-            sess.get_endpoint(service_type='compute', interface='public') +
-            path, method, raise_exc=False,
+        response = session_for(user).request(
+            compute_endpoint(user) + path, method, raise_exc=False,
             headers={'OpenStack-API-Version': 'compute 2.52'}, **kwargs)
         return response
 

@@ -49,8 +49,7 @@ class TestCrashMatrix(base.FunctionalTestCase):
         self._failpoint('after-response')
 
     def test_kill_after_post_left(self):
-        endpoint = base.session_for('admin').get_endpoint(
-            service_type='compute', interface='public')
+        endpoint = base.compute_endpoint()
         for trial in range(TRIALS):
             name = 'inflight-%s-%d' % (self.uid, trial)
             token = 'tok-%s-%d' % (self.uid, trial)
@@ -90,8 +89,7 @@ class TestConcurrent(base.FunctionalTestCase):
 
     def test_eight_processes_one_token_one_post(self):
         name, token = 'conc-' + self.uid, 'tok-' + self.uid
-        endpoint = base.session_for('admin').get_endpoint(
-            service_type='compute', interface='public')
+        endpoint = base.compute_endpoint()
         with proxy_mod.Proxy(endpoint) as proxy:
             proxy.rule('POST', r'/servers$', 'count')
             procs = [self.start_osc(

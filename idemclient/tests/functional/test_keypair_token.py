@@ -96,8 +96,7 @@ class TestKeypairToken(base.FunctionalTestCase):
 
     def test_lost_response_still_gives_the_matching_private_key(self):
         name, token = 'k-' + self.uid, 'tok-' + self.uid
-        endpoint = base.session_for('admin').get_endpoint(
-            service_type='compute', interface='public')
+        endpoint = base.compute_endpoint()
         with proxy_mod.Proxy(endpoint) as proxy:
             proxy.rule('POST', r'/os-keypairs$', 'drop')
             lost = self.osc('keypair', 'create', '--client-token', token,

@@ -24,8 +24,10 @@ class TestServerToken(base.FunctionalTestCase):
         self.assertIn('id: %s' % first['id'], yaml_run.stdout)
         servers = self.servers_named(name)
         self.assertEqual([first['id']], [s['id'] for s in servers])
-        # the marker is on the server itself
-        self.assertEqual(1, len(servers[0]['tags']))
+        # the marker is on the server itself, with its attempt's tag
+        marker, attempt = sorted(servers[0]['tags'])
+        self.assertTrue(marker.startswith('idem-') and token in marker)
+        self.assertRegex(attempt, '^idem-at-[0-9a-f]{32}$')
         self.assertIn('idemclient:params', servers[0]['metadata'])
         [entry] = self.journal_entries()
         self.assertEqual(('done', [first['id']], 1),
@@ -164,8 +166,7 @@ class TestServerToken(base.FunctionalTestCase):
 
     def test_response_lost_in_transit(self):
         name, token = 'lost-' + self.uid, 'tok-' + self.uid
-        endpoint = base.session_for('admin').get_endpoint(
-            service_type='compute', interface='public')
+        endpoint = base.compute_endpoint()
         with proxy_mod.Proxy(endpoint) as proxy:
             proxy.rule('POST', r'/servers$', 'drop')
             lost = self.osc(*(base.CREATE + ('--client-token', token, name)),

@@ -62,6 +62,14 @@ class TestLostCreates(TaskTestCase):
         self.assertEqual([(entry['uuid'], server['id'])],
                          [(r['ID'], r['Resource']) for r in rows])
         self.assertIn(rows[0]['State'], ('accepted', 'succeeded'))
+        # recorded once no other host's server can still beat it
+
+        def recorded():
+            if self.journal_entries()[0]['state'] == 'done':
+                return True
+            self.json_of('task', 'resume', '--all')
+        self.wait_for(recorded, timeout=30, interval=1,
+                      what='resume to record it')
         [entry] = self.journal_entries()
         self.assertEqual(('done', [server['id']]),
                          (entry['state'], json.loads(entry['resource_ids'])))

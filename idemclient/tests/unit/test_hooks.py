@@ -32,6 +32,7 @@ class HookTestCase(testtools.TestCase):
         self.journal = os.path.join(self.dir, 'journal.sqlite')
         self.app = mock.Mock()
         self.app.options.idem_journal = self.journal
+        self.app.options.idem_settle_seconds = None
         self.compute = self.app.client_manager.compute
         self.original_create_server = self.compute.create_server
         self.original_create_keypair = self.compute.create_keypair

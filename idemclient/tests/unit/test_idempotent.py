@@ -1,6 +1,7 @@
 """The run-once flow on a real journal, with a Kind whose cloud is a dict."""
 
 import os
+from unittest import mock
 
 import fixtures
 from osc_lib import exceptions
@@ -136,6 +137,70 @@ class TestRunOnce(testtools.TestCase):
         self.assertEqual('created:id2',
                          self.run_once(dict(PARAMS, flavor_id='2')))
         self.assertEqual('done', self.entry().state)
+
+    def test_refused_because_another_run_made_it_adopts_that(self):
+        # e.g. over quota because the other host's server exists
+        def refused(entry):
+            self.cloud.posts.append(entry.request_id)
+            self.cloud.resources[self.kind.request.marker] = (
+                'theirs', self.kind.request.fingerprint)
+            raise api.ApiError('Quota exceeded', 403)
+        self.run_once_with_send(refused)
+        self.assertEqual(('done', ['theirs']),
+                         (self.entry().state, self.entry().resource_ids))
+        self.assertIn('already created', self.said[-1])
+
+    def test_refused_and_nothing_found_is_failed(self):
+        def refused(entry):
+            raise api.ApiError('Quota exceeded', 403)
+        exc = self.assertRaises(exceptions.CommandError,
+                                self.run_once_with_send, refused)
+        self.assertIn('Quota exceeded', str(exc))
+        self.assertEqual('failed', self.entry().state)
+
+    def run_once_with_send(self, send):
+        with mock.patch.object(FakeKind, 'send', lambda kind, entry: send(
+                entry)):
+            return self.run_once()
+
+    def test_a_decision_still_owed_keeps_the_coordination_lock(self):
+        url = 'file://' + os.path.dirname(self.path)
+        settlement = mock.Mock()
+        with mock.patch.object(FakeKind, 'settlement', settlement,
+                               create=True):
+            self.run_once_coordinated(url)
+        held = settlement.hold.call_args.args[0]
+        self.assertIsNotNone(held._coordinator)
+        held.release()
+
+    def test_the_lock_is_released_when_nothing_is_owed(self):
+        url = 'file://' + os.path.dirname(self.path)
+        released = []
+        real = idempotent.coordination.Held.release
+        with mock.patch.object(idempotent.coordination.Held, 'release',
+                               lambda held: released.append(
+                                   held._coordinator) or real(held)):
+            self.run_once_coordinated(url)
+            self.cloud.fail_with = api.ApiError('Invalid flavor', 400)
+            self.assertRaises(exceptions.CommandError,
+                              self.run_once_coordinated, url, 'U')
+        self.assertEqual(2, len([c for c in released if c is not None]))
+
+    def test_an_unreachable_backend_sends_nothing(self):
+        exc = self.assertRaises(exceptions.CommandError,
+                                self.run_once_coordinated,
+                                'etcd3+http://127.0.0.1:9')
+        self.assertIn('Nothing was sent', str(exc))
+        self.assertEqual([], self.cloud.posts)
+        self.assertIsNone(self.entry())
+
+    def run_once_coordinated(self, url, token='T'):
+        request = idempotent.Request(
+            'widget.create', SCOPE, fp.Fingerprint.of(PARAMS),
+            'marker-' + token, token, None)
+        self.kind = FakeKind(self.cloud, request)
+        return idempotent.run_once(self.path, request, self.kind,
+                                   self.said.append, url)
 
     def test_lost_response_stays_pending_and_retry_finds_it(self):
         self.cloud.lose_response = True

@@ -5,6 +5,7 @@ from unittest import mock
 from osc_lib import exceptions
 import testtools
 
+from idemclient import converge
 from idemclient import keypair_create
 from idemclient import server_create
 from idemclient.token import Scope
@@ -15,14 +16,25 @@ KWARGS = {'name': 'web1', 'image_id': 'img', 'flavor_id': '1',
           'tags': ['mine'], 'metadata': {'role': 'web'}}
 
 
+CREATED = '2026-01-01T00:00:01Z'
+LONG_AFTER = converge.epoch(CREATED) + 3600
+
+
 class FakeClient:
     def __init__(self, servers=(), keypair=None):
         self.servers = list(servers)
         self.keypair = keypair
         self.created = []
+        self.deleted = []
 
     def servers_by_tag(self, tag):
         return [s for s in self.servers if tag in s['tags']]
+
+    def tag_listing(self, tag):
+        return converge.Listing(self.servers_by_tag(tag), LONG_AFTER)
+
+    def delete_server(self, server_id):
+        self.deleted.append(server_id)
 
     def get_keypair(self, name, user_id=None):
         return self.keypair
@@ -35,32 +47,37 @@ class FakeClient:
 
 class TestServerKind(testtools.TestCase):
 
-    def kind(self, client, create=None, kwargs=KWARGS, task_tag=None):
+    def kind(self, client, create=None, kwargs=KWARGS, task_tag=None,
+             settle_seconds=3.0):
         request = server_create.request_for(SCOPE, kwargs, 'T', task_tag)
         create = create or mock.Mock(return_value=mock.Mock(id='s1'))
-        return server_create.ServerKind(client, create, kwargs,
-                                        request), request, create
+        return server_create.ServerKind(client, create, kwargs, request,
+                                        settle_seconds), request, create
 
-    def test_send_adds_marker_tag_and_fingerprint_keeping_users_own(self):
+    def test_send_adds_marker_attempt_tag_and_fingerprint(self):
         client = FakeClient()
         kind, request, create = self.kind(client, task_tag='g')
-        result, ids, cloud_request = kind.send(mock.Mock(request_id='req-1'))
+        result, ids, cloud_request = kind.send(mock.Mock(
+            request_id='req-0e1d-22', uuid='e1'))
         sent = create.call_args.kwargs
         self.assertEqual(['mine', request.marker,
-                          'task-%s-g' % SCOPE.key[:8]], sent['tags'])
+                          'task-%s-g' % SCOPE.key[:8], 'idem-at-0e1d22'],
+                         sent['tags'])
         self.assertTrue(request.marker.startswith('idem-'))
         self.assertEqual('web', sent['metadata']['role'])
         self.assertEqual(request.fingerprint.encode(),
                          sent['metadata']['idemclient:params'])
-        self.assertEqual((['s1'], 'req-c'), (ids, cloud_request))
-        self.assertEqual([('req-1', 'T')], client.created)
+        # which server is the request's is decided later, by settling
+        self.assertEqual((None, 'req-c'), (ids, cloud_request))
+        self.assertEqual('s1', kind.settlement.own_id)
+        self.assertEqual([('req-0e1d-22', 'T')], client.created)
         # the caller's kwargs are left alone (the fingerprint is over them)
         self.assertEqual(['mine'], KWARGS['tags'])
 
     def test_find_returns_the_server_and_its_recorded_fingerprint(self):
         kind, request, _ = self.kind(FakeClient())
         kind.client.servers = [{
-            'id': 's9', 'name': 'web1', 'created': '2026', 'tags':
+            'id': 's9', 'name': 'web1', 'created': CREATED, 'tags':
             [request.marker], 'metadata': {
                 'idemclient:params': request.fingerprint.encode()}}]
         found = kind.find(request)
@@ -86,18 +103,53 @@ class TestServerKind(testtools.TestCase):
     def test_multi_create_records_every_server(self):
         kwargs = dict(KWARGS, min_count=2, max_count=2)
         client = FakeClient()
-        kind, request, create = self.kind(client, kwargs=kwargs)
+        kind, request, create = self.kind(client, kwargs=kwargs,
+                                          settle_seconds=0)
 
         def created(**sent):
             client.servers = [
-                {'id': 'x2', 'name': 'web1-2', 'created': '1',
+                {'id': 'x2', 'name': 'web1-2', 'created': CREATED,
                  'tags': sent['tags']},
-                {'id': 'x1', 'name': 'web1-1', 'created': '1',
-                 'tags': sent['tags']}]
+                {'id': 'x1', 'name': 'web1-1', 'created': CREATED,
+                 'tags': sent['tags']},
+                {'id': 'y1', 'name': 'web1-1', 'created': CREATED,
+                 'tags': [request.marker, 'idem-at-other']}]
             return mock.Mock(id='x1')
         kind._create = created
         _, ids, _ = kind.send(mock.Mock(request_id='r'))
-        self.assertEqual(['x1', 'x2'], ids)
+        self.assertEqual(['x1', 'x2'], ids)  # this attempt's, not y1
+        self.assertIsNone(kind.settlement)
+
+    def test_find_deletes_own_losers_only_and_keeps_the_oldest(self):
+        client = FakeClient()
+        kind, request, _ = self.kind(client)
+        kind.bind(mock.Mock(state='pending', request_id='req-mine'))
+        tags = [request.marker]
+        client.servers = [
+            {'id': 'own', 'created': '2026-01-01T00:00:02Z',
+             'tags': tags + ['idem-at-mine']},
+            {'id': 'other', 'created': '2026-01-01T00:59:50Z',
+             'tags': tags + ['idem-at-x']},
+            {'id': 'first', 'created': CREATED,
+             'tags': tags + ['idem-at-y']},
+            {'id': 'stale', 'created': '2026-01-01T00:10:00Z',
+             'tags': tags + ['idem-at-z']}]
+        found = kind.find(request)
+        self.assertEqual(['first'], found.resource_ids)
+        # own loser now; another's loser only once long past D + grace
+        self.assertEqual(['own', 'stale'], client.deleted)
+
+    def test_settle_off_deletes_nothing(self):
+        client = FakeClient()
+        kind, request, _ = self.kind(client, settle_seconds=0)
+        kind.bind(mock.Mock(state='pending', request_id='req-mine'))
+        client.servers = [
+            {'id': 'own', 'created': '2026-01-01T00:00:02Z',
+             'tags': [request.marker, 'idem-at-mine']},
+            {'id': 'first', 'created': CREATED,
+             'tags': [request.marker]}]
+        self.assertEqual(['first'], kind.find(request).resource_ids)
+        self.assertEqual([], client.deleted)
 
 
 PUBLIC = ('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOoQjxGvBWnYoUD3GqxDnCBkHo'

@@ -15,6 +15,7 @@ from requests_mock.contrib import fixture as rm_fixture
 import testtools
 
 from idemclient import client as api
+from idemclient import converge
 from idemclient import journal as jmod
 from idemclient import swap_volume
 from idemclient import task_commands
@@ -25,6 +26,7 @@ from idemclient.token import Scope
 NOVA = 'http://nova.example/v2.1'
 SCOPE = Scope('http://k/v3', 'project', 'user')
 ACTIONS = NOVA + '/servers/s1/os-instance-actions'
+LONG_AGO = '2026-01-01T00:00:00Z'
 
 
 def version_document(max_version):
@@ -200,8 +202,8 @@ class TestResume(TaskTestCase):
         def detail(request, context):
             wanted = request.qs['tags-any'][0].split(',')
             return {'servers': [
-                {'id': 'id-' + m, 'status': 'ACTIVE', 'tags': [m]}
-                for m in wanted if m in found]}
+                {'id': 'id-' + m, 'status': 'ACTIVE', 'tags': [m],
+                 'created': LONG_AGO} for m in wanted if m in found]}
         self.mock.get(NOVA + '/servers/detail', json=detail)
         views = tasks.resume(self.journal, self.compute, entries,
                              time.time())
@@ -219,6 +221,41 @@ class TestResume(TaskTestCase):
         self.assertIn('not found on the cloud', left.error)
         self.assertEqual({'succeeded', 'not-found'},
                          {v['state'] for v in views})
+
+    def race(self, created):
+        """A pending create of this host that lost to another host's."""
+        entry = self.pending('g')
+        mine = converge.attempt_tag(entry.request_id)
+        self.mock.get(NOVA + '/servers/detail', json={'servers': [
+            {'id': 'mine', 'status': 'ACTIVE', 'created': created,
+             'tags': [entry.marker, mine]},
+            {'id': 'theirs', 'status': 'ACTIVE', 'created': LONG_AGO,
+             'tags': [entry.marker, 'idem-at-theirs']}]})
+        deleted = self.mock.delete(NOVA + '/servers/mine', status_code=204)
+        return entry, deleted
+
+    def test_a_lost_race_deletes_this_hosts_server_records_the_winner(self):
+        entry, deleted = self.race('2026-01-01T00:00:01Z')
+        said = []
+        [fields] = tasks.resume(self.journal, self.compute, [entry],
+                                time.time(), say=said.append)
+        self.assertTrue(deleted.called)
+        self.assertEqual(['theirs'], self.journal.get(entry.uuid)
+                         .resource_ids)
+        self.assertEqual(('succeeded', 'theirs'),
+                         (fields['state'], fields['resource']))
+        self.assertIn('Deleting server mine', said[0])
+
+    def test_a_race_still_settling_is_not_recorded_yet(self):
+        now = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
+        self.mock.get(NOVA + '/servers/detail', json={'servers': [
+            {'id': 'a', 'status': 'BUILD', 'created': now,
+             'tags': [self.pending('g').marker]}]})
+        entry = self.journal.entries('pending')[0]
+        [fields] = tasks.resume(self.journal, self.compute, [entry],
+                                time.time())
+        self.assertEqual('accepted', fields['state'])
+        self.assertEqual('pending', self.journal.get(entry.uuid).state)
 
     def test_fresh_attempts_are_left_alone(self):
         entry = self.pending('g', age=0.5)

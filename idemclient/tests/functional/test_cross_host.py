@@ -1,0 +1,162 @@
+"""Several hosts run one client token at the same moment, against the real
+Nova: each a process with its own home and journal, made to miss the lookup
+together (a barrier failpoint), so every one of them sends its create.
+Exactly one server must remain, and every run must print it."""
+
+import json
+import os
+import signal
+import time
+
+import fixtures
+
+from idemclient.tests.functional import base
+from idemclient.tests.functional import etcd
+from idemclient.tests.functional import proxy as proxy_mod
+
+HOSTS = 8
+
+
+class CrossHostTestCase(base.FunctionalTestCase):
+
+    def race(self, name, token, hosts, *extra, env=None, failpoint=None):
+        """Start ``hosts`` runs of one create; their processes."""
+        shared = dict(env or {})
+        if failpoint:
+            shared.update(self.barrier(hosts),
+                          IDEMCLIENT_FAILPOINT=failpoint)
+        return [self.start_osc(
+            *(base.CREATE + ('--client-token', token) + extra +
+              (name, '-f', 'json')),
+            env=self.host_env('%s-%d' % (name, n), shared))
+            for n in range(hosts)]
+
+    def printed(self, procs, timeout=300):
+        """The JSON each run printed; every run must succeed."""
+        deadline = time.monotonic() + timeout
+        shown = []
+        for proc in procs:
+            out, err = proc.communicate(
+                timeout=max(1, deadline - time.monotonic()))
+            self.assertEqual(0, proc.returncode, err)
+            shown.append(json.loads(out))
+        return shown
+
+    def assertOneServerPrintedByAll(self, name, shown):
+        ids = {s['id'] for s in shown}
+        self.assertEqual(1, len(ids), ids)
+        servers = self.wait_for(lambda: self._settled(name), timeout=60,
+                                what='the duplicates to be deleted')
+        self.assertEqual(ids, {s['id'] for s in servers})
+
+    def _settled(self, name):
+        servers = [s for s in self.servers_named(name)
+                   if s.get('OS-EXT-STS:task_state') != 'deleting']
+        return servers if len(servers) == 1 else None
+
+    def compute_via(self, proxy):
+        return {'OS_COMPUTE_ENDPOINT_OVERRIDE': proxy.url('/v2.1')}
+
+
+class TestSettle(CrossHostTestCase):
+
+    def test_eight_hosts_that_all_miss_the_lookup_print_one_server(self):
+        name, token = 'race-' + self.uid, 'race-' + self.uid
+        endpoint = base.compute_endpoint()
+        with proxy_mod.Proxy(endpoint) as proxy:
+            proxy.rule('POST', r'/servers$', 'count')
+            shown = self.printed(self.race(
+                name, token, HOSTS, env=self.compute_via(proxy),
+                failpoint='barrier-after-lookup'))
+            posts = proxy.count('POST', r'/servers$')
+        self.assertEqual(HOSTS, posts)  # the hole was really there
+        self.assertOneServerPrintedByAll(name, shown)
+        # Only the winner's own run may show its admin password.
+        self.assertLessEqual(len({s.get('adminPass') for s in shown} -
+                                 {None, ''}), 1)
+
+    def test_with_wait_every_host_waits_for_the_one_server(self):
+        name, token = 'racew-' + self.uid, 'racew-' + self.uid
+        shown = self.printed(self.race(name, token, 3, '--wait',
+                                       failpoint='barrier-after-lookup'))
+        self.assertOneServerPrintedByAll(name, shown)
+        self.assertEqual({'ACTIVE'}, {s['status'] for s in shown})
+
+    def test_a_host_killed_before_it_settled_cleans_up_on_its_rerun(self):
+        name, token = 'racek-' + self.uid, 'racek-' + self.uid
+        barrier = self.barrier(2)
+        survivor = self.start_osc(
+            *(base.CREATE + ('--client-token', token, name, '-f', 'json')),
+            env=self.host_env('a', dict(
+                barrier, IDEMCLIENT_FAILPOINT='barrier-after-lookup')))
+        killed = self.osc(
+            *(base.CREATE + ('--client-token', token, name)),
+            env=self.host_env('b', dict(
+                barrier, IDEMCLIENT_FAILPOINT='barrier-after-lookup,'
+                'after-response')))
+        self.assertEqual(-signal.SIGKILL, killed.returncode, killed.stderr)
+        shown = self.printed([survivor])
+        rerun = self.osc(*(base.CREATE + ('--client-token', token, name,
+                                          '-f', 'json')),
+                         env=self.host_env('b'))
+        self.assertOK(rerun)
+        self.assertOneServerPrintedByAll(name, shown + [json.loads(
+            rerun.stdout)])
+
+
+class TestEtcd(CrossHostTestCase):
+    """The optional tooz lock on a real etcd: one create is sent at all."""
+
+    def setUp(self):
+        super().setUp()
+        self.etcd = self.useFixture(etcd.Etcd())
+        endpoint = base.compute_endpoint()
+        self.proxy = self.useFixture(ProxyFixture(endpoint)).proxy
+        self.proxy.rule('POST', r'/servers$', 'count')
+
+    def test_eight_hosts_send_one_create(self):
+        name, token = 'etcd-' + self.uid, 'etcd-' + self.uid
+        env = dict(self.compute_via(self.proxy),
+                   IDEMCLIENT_COORDINATION_URL=self.etcd.coordination_url())
+        shown = self.printed(self.race(name, token, HOSTS, env=env,
+                                       failpoint='barrier-before-lock'))
+        self.assertEqual(1, self.proxy.count('POST', r'/servers$'))
+        self.assertOneServerPrintedByAll(name, shown)
+
+    def test_a_holder_paused_past_its_lease_still_leaves_one_server(self):
+        name, token = 'pause-' + self.uid, 'pause-' + self.uid
+        env = dict(self.compute_via(self.proxy),
+                   IDEMCLIENT_COORDINATION_URL=self.etcd.coordination_url(
+                       lock_timeout=2))
+        holder = self.start_osc(
+            *(base.CREATE + ('--client-token', token, name, '-f', 'json')),
+            env=self.host_env('holder', dict(
+                env, IDEMCLIENT_FAILPOINT='stop-after-lookup')))
+        self.wait_for(lambda: _stopped(holder.pid), timeout=120,
+                      what='the holder to stop after its lookup')
+        time.sleep(4)  # its lease (2 s) runs out while it is stopped
+        other = self.osc(*(base.CREATE + ('--client-token', token, name,
+                                          '-f', 'json')),
+                         env=self.host_env('other', env))
+        self.assertOK(other)
+        os.kill(holder.pid, signal.SIGCONT)
+        shown = self.printed([holder]) + [json.loads(other.stdout)]
+        # Both sent a create: the lock was lost, the settle step saved it.
+        self.assertEqual(2, self.proxy.count('POST', r'/servers$'))
+        self.assertOneServerPrintedByAll(name, shown)
+
+
+def _stopped(pid):
+    with open('/proc/%d/stat' % pid) as stat:
+        return stat.read().rsplit(')', 1)[1].split()[0] == 'T'
+
+
+class ProxyFixture(fixtures.Fixture):
+
+    def __init__(self, upstream):
+        super().__init__()
+        self.proxy = proxy_mod.Proxy(upstream)
+
+    def _setUp(self):
+        self.proxy.__enter__()
+        self.addCleanup(self.proxy.__exit__, None, None, None)
