@@ -11,6 +11,11 @@
    1,000,000 entries; targets <= 5 ms and <= 1 ms.
 4. ``openstack task resume`` over 1,000 pending entries: HTTP requests;
    target <= 25 (5 of them really on the cloud, as after a crash).
+5. First-run ``server create`` wall time with a token vs plain, without
+   and with ``--wait`` (runs alternated, medians): the settle step's cost;
+   and with a coordination backend (a real etcd on loopback) if ``etcd``
+   is installed.
+6. What importing tooz costs, paid only when a backend is configured.
 
 Usage: tools/benchmark.py [--runs N] [--entries N] [--skip-cloud]
 Run from the repository with .venv set up (tools/setup-venv.sh); the cloud
@@ -122,9 +127,97 @@ def bench_requests():
         'target 0); retry from an empty journal %d (%d POST)'
         % (plain, plain_posts, first, first_posts, first - plain, retry,
            retry_posts, other, other_posts))
+    waited, _ = count_requests(create + ['--wait', 'bench-plainw-' + uid],
+                               journal, env)
+    token_waited, _ = count_requests(
+        create + ['--wait', '--client-token', 'benchw-' + uid,
+                  'bench-tokw-' + uid], journal, env)
+    say('server create --wait HTTP requests: plain %d; with token, first run '
+        '%d (%+d)' % (waited, token_waited, token_waited - waited))
     subprocess.run([os.path.join(VENV, 'bin', 'openstack'), 'server',
-                    'delete', 'bench-plain-' + uid, 'bench-tok-' + uid],
+                    'delete', 'bench-plain-' + uid, 'bench-tok-' + uid,
+                    'bench-plainw-' + uid, 'bench-tokw-' + uid],
                    env=env, capture_output=True)
+
+
+def timed_create(args, journal, env):
+    start = time.perf_counter()
+    subprocess.run([os.path.join(VENV, 'bin', 'openstack')] + args +
+                   ['-f', 'value', '-c', 'id'], check=True,
+                   capture_output=True, env=dict(env,
+                                                 IDEMCLIENT_JOURNAL=journal))
+    return time.perf_counter() - start
+
+
+def bench_create_time(runs):
+    from idemclient.tests.functional import base
+    env = base.osc_env('admin', '/dev/null')
+    journal = os.path.join(tempfile.mkdtemp(), 'journal.sqlite')
+    uid = uuid.uuid4().hex[:8]
+    variants = {'plain': [], 'token': []}
+    etcd_url = start_etcd()
+    if etcd_url:
+        variants['token+etcd'] = []
+    names = []
+    for wait in ([], ['--wait']):
+        times = {v: [] for v in variants}
+        for i in range(runs):
+            for variant in variants:
+                name = 'bench-t-%s-%s-%d%s' % (variant.replace('+', '-'), uid,
+                                               i, 'w' if wait else '')
+                names.append(name)
+                args = list(base.CREATE) + wait + [name]
+                run_env = env
+                if variant != 'plain':
+                    args += ['--client-token', name]
+                if variant == 'token+etcd':
+                    run_env = dict(env, IDEMCLIENT_COORDINATION_URL=etcd_url)
+                times[variant].append(timed_create(args, journal, run_env))
+        plain = statistics.median(times['plain'])
+        say('server create%s wall time, median of %d: plain %.2fs; %s'
+            % (' --wait' if wait else '', runs, plain, '; '.join(
+                '%s %.2fs (%+.2fs, ratio %.2f)' % (
+                    v, statistics.median(t), statistics.median(t) - plain,
+                    statistics.median(t) / plain)
+                for v, t in times.items() if v != 'plain')))
+    for start in range(0, len(names), 20):
+        subprocess.run([os.path.join(VENV, 'bin', 'openstack'), 'server',
+                        'delete'] + names[start:start + 20], env=env,
+                       capture_output=True)
+
+
+def start_etcd():
+    """A real etcd on loopback for the benchmark, or None if not
+    installed; stopped when the benchmark exits."""
+    import atexit
+    import shutil
+    if not shutil.which('etcd'):
+        say('etcd is not installed: no figures with a coordination backend')
+        return None
+    from idemclient.tests.functional import etcd
+    fixture = etcd.Etcd()
+    fixture.setUp()
+    atexit.register(fixture.cleanUp)
+    return fixture.coordination_url()
+
+
+def bench_tooz_import(runs):
+    """Marginal import time of tooz and its etcd driver after OSC's and
+    idemclient's own modules; and that an unconfigured run loads none."""
+    code = ('import time, sys\n'
+            'import openstackclient.shell, openstack, osc_lib.command\n'
+            'from idemclient import hooks, server_create, idempotent\n'
+            'assert "tooz" not in sys.modules\n'
+            't = time.perf_counter()\n'
+            'import tooz.coordination, tooz.drivers.etcd3gw\n'
+            'print(time.perf_counter() - t)\n')
+    python = os.path.join(VENV, 'bin', 'python')
+    times = [float(subprocess.run([python, '-c', code], check=True,
+                                  capture_output=True, text=True).stdout)
+             for _ in range(runs)]
+    say('importing tooz + its etcd driver after OSC and idemclient: median '
+        '%.0f ms of %d runs; an unconfigured run does not import it'
+        % (statistics.median(times) * 1000, runs))
 
 
 def bench_resume(pending=1000, real=5):
@@ -234,10 +327,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--runs', type=int, default=15)
     parser.add_argument('--entries', type=int, default=1000000)
+    parser.add_argument('--create-runs', type=int, default=5)
     parser.add_argument('--skip-cloud', action='store_true')
     args = parser.parse_args()
     bench_journal(args.entries)
     bench_help(args.runs)
+    bench_tooz_import(args.runs)
     if args.skip_cloud:
         return
     started = False
@@ -246,6 +341,7 @@ def main():
         started = True
     try:
         bench_requests()
+        bench_create_time(args.create_runs)
         bench_resume()
     finally:
         if started:

@@ -10,7 +10,16 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 started=$(date +%s)
 
+part() {  # part NAME: print how long the previous part took, start NAME
+  local now; now=$(date +%s)
+  [ -n "${part_name:-}" ] && echo "== $part_name took $((now - part_started))s"
+  part_name=$1; part_started=$now
+  [ -n "$1" ] && echo "== $1"
+}
+
+part "set-up (.venv, Debian packages)"
 bash tools/setup-venv.sh || { echo "setting up .venv failed"; exit 1; }
+bash tools/setup-system.sh || { echo "installing Debian packages failed"; exit 1; }
 
 totals() {  # add stestr's totals from $log to passed/failed
   local p f
@@ -20,22 +29,23 @@ totals() {  # add stestr's totals from $log to passed/failed
 }
 passed=0; failed=0; status=0
 
-echo "== unit tests"
+part "unit tests"
 .venv/bin/stestr --test-path ./idemclient/tests/unit run --concurrency 2 \
   2>&1 | tee "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 totals
 
-echo "== local cloud"
+part "local cloud"
 "$PYTHON" "$CLOUDCTL" up || { "$PYTHON" "$CLOUDCTL" down; echo "the local cloud did not start"; echo "0 passed, 1 failed"; exit 1; }
 trap '"$PYTHON" "$CLOUDCTL" down; rm -f "$log"' EXIT
 
-echo "== functional tests (the real openstack command against the cloud)"
+part "functional tests (the real openstack command against the cloud)"
 .venv/bin/stestr --test-path ./idemclient/tests/functional run \
   --concurrency 2 2>&1 | tee "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 totals
 
+part ""
 echo "== all tests took $(( $(date +%s) - started ))s"
 [ "$passed" -gt 0 ] || status=1
 echo "idemclient: $passed passed, $failed failed"
