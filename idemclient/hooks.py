@@ -80,6 +80,11 @@ class _IdempotentCreateHook(hooks.CommandHook):
 
 
 class ServerCreateHook(_IdempotentCreateHook):
+    """Add --client-token and --task-tag to "openstack server create".
+
+    With either, one server exists however often the command is run.
+    """
+
     noun = 'server'
 
     def install(self, parsed_args, token, task_tag):
@@ -92,6 +97,12 @@ class ServerCreateHook(_IdempotentCreateHook):
 
 
 class KeypairCreateHook(_IdempotentCreateHook):
+    """Add --client-token and --task-tag to "openstack keypair create".
+
+    With either, one keypair exists however often the command is run, and
+    every run gives the same generated private key.
+    """
+
     noun = 'keypair'
     _kind = None
     _private_key_file = None

@@ -13,7 +13,7 @@ from idemclient import hooks
 from idemclient import journal as journal_mod
 from idemclient import tasks
 
-STATE_HELP = '; '.join('%s: %s' % kv for kv in tasks.STATES.items())
+STATE_HELP = ' '.join('%s: %s' % kv for kv in tasks.STATES.items())
 
 
 class _TaskCommand:
@@ -41,9 +41,12 @@ def _formatted(fields):
 
 
 class ShowTask(_TaskCommand, command.ShowOne):
-    """Show what became of a request, even if its response was lost.
+    """Show what became of a request, even if its response was lost."""
 
-    States: """ + STATE_HELP
+    def get_description(self):
+        # The states are listed from tasks.STATES, the one place that
+        # defines them; a docstring must be a literal to be one.
+        return '%s\n\nStates: %s' % (super().get_description(), STATE_HELP)
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
