@@ -28,7 +28,7 @@ class _TaskCommand:
         try:
             return journal_mod.Journal.open(hooks.journal_path(self.app))
         except journal_mod.JournalError as exc:
-            raise exceptions.CommandError(str(exc))
+            raise exceptions.CommandError('%s.' % exc)
 
     def say(self, message):
         output.say(self.app, message)
@@ -60,8 +60,8 @@ class ShowTask(_TaskCommand, command.ShowOne):
 
     def take_action(self, parsed_args):
         if (parsed_args.task is None) == (parsed_args.tag is None):
-            raise exceptions.CommandError('give a task ID or --tag, not both '
-                                          'and not neither')
+            raise exceptions.CommandError('Give a task ID or --tag, not both '
+                                          'and not neither.')
         scope, compute, now = self.scope(), self.compute(), time.time()
         try:
             with self.open_journal() as journal:
@@ -161,7 +161,7 @@ class ResumeTask(_TaskCommand, command.Lister):
 
             def progress(done, total):
                 if done:
-                    self.say('  %d of %d creates looked up' % (done, total))
+                    self.say('  Looked up %d of %d creates.' % (done, total))
             try:
                 views = tasks.resume(journal, compute, pending, time.time(),
                                      progress)
@@ -180,8 +180,8 @@ def parse_duration(text):
     match = re.fullmatch(r'\s*(\d+)\s*([smhdw])\s*', text or '')
     if not match:
         raise exceptions.CommandError(
-            'invalid duration %r: a number and a unit (s, m, h, d or w), '
-            'e.g. 7d' % text)
+            'Invalid duration %r: a number and a unit (s, m, h, d or w), '
+            'e.g. 7d.' % text)
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
@@ -208,6 +208,6 @@ class PruneTask(_TaskCommand, command.Command):
             try:
                 removed = journal.delete_finished(time.time() - age)
             except journal_mod.JournalError as exc:
-                raise exceptions.CommandError(str(exc))
+                raise exceptions.CommandError('%s.' % exc)
         self.app.stdout.write('Removed %d finished task%s.\n'
                               % (removed, '' if removed == 1 else 's'))

@@ -67,7 +67,7 @@ def server_state(server):
     status = (server.get('status') or '').upper()
     if status == 'ERROR':
         return 'failed', (server.get('fault') or {}).get(
-            'message') or 'the server is in ERROR'
+            'message') or 'The server is in ERROR.'
     if status == 'BUILD':
         return 'accepted', None
     return 'succeeded', None
@@ -81,8 +81,8 @@ def action_state(action):
     if failed or (action.get('message') or '').lower() == 'error':
         detail = '; '.join(filter(None, (e.get('details') or e.get(
             'event') for e in failed)))
-        return 'failed', '%s failed%s' % (action.get('action'),
-                                          ': ' + detail if detail else '')
+        return 'failed', 'Action %s failed%s' % (
+            action.get('action'), ': ' + detail if detail else '.')
     if not events or any(not e.get('finish_time') for e in events):
         return 'accepted', None
     return 'succeeded', None
@@ -135,7 +135,7 @@ def observe_swap(compute, server_id, request_id=None, since=None):
     server = compute.get_server(server_id)
     if server is None:
         return Observation('deleted', [server_id],
-                           'server %s no longer exists' % server_id)
+                           'Server %s no longer exists.' % server_id)
     action = _action(compute, server_id, 'swap_volume', request_id, since)
     if action is None:
         return None
@@ -170,8 +170,8 @@ def observe(entry, compute, found_servers=None):
         ours = entry.state == 'done' or \
             (keypair.get('public_key') or '').endswith(' ' + entry.marker)
         if not ours:
-            return Observation('failed', [], 'keypair name %s is taken by '
-                               'a different key' % entry.target)
+            return Observation('failed', [], 'Keypair name %s is taken by '
+                               'a different key.' % entry.target)
         return Observation('succeeded', [keypair['name']])
     if entry.operation == SWAP:
         return observe_swap(compute, entry.target,
@@ -274,7 +274,7 @@ def resume(journal, compute, entries, now, progress=None):
             journal.mark_done(entry.uuid, observation.resource_ids)
             entry = journal.get(entry.uuid)
         elif observation is None and _age(entry, now) >= SETTLE_SECONDS:
-            journal.note(entry.uuid, 'not found on the cloud at %s'
+            journal.note(entry.uuid, 'Not found on the cloud at %s.'
                          % _iso(now))
             entry = journal.get(entry.uuid)
         views.append(view(entry, observation, now))

@@ -63,6 +63,8 @@ class TestBackupResetState(base.FunctionalTestCase):
         result = self.osc('backup', 'reset-state', '--state', 'error',
                           backup_id, user='demo')
         self.assertEqual(1, result.returncode, result.stdout)
+        self.assertIn('Failed to reset the state of backup %s: Cannot reset '
+                      'backup %s: ' % (backup_id, backup_id), result.stderr)
         self.assertIn('Policy doesn', result.stderr)
         self.assertIn('HTTP 403', result.stderr)
         self.assertIn('1 of 1 backups failed to reset.', result.stderr)
@@ -73,6 +75,8 @@ class TestBackupResetState(base.FunctionalTestCase):
         missing = str(uuid.uuid4())
         result = self.osc('backup', 'reset-state', missing)
         self.assertEqual(1, result.returncode, result.stdout)
+        self.assertIn('Failed to reset the state of backup %s: Cannot show '
+                      'backup %s: ' % (missing, missing), result.stderr)
         self.assertIn('Backup %s could not be found' % missing,
                       result.stderr)
         self.assertIn('1 of 1 backups failed to reset.', result.stderr)
@@ -85,7 +89,8 @@ class TestBackupResetState(base.FunctionalTestCase):
                           second)
         self.assertEqual(1, result.returncode, result.stdout)
         self.assertIn('1 of 3 backups failed to reset.', result.stderr)
-        self.assertIn('no-such-backup-' + self.uid, result.stderr)
+        self.assertIn('Failed to reset the state of backup no-such-backup-%s: '
+                      % self.uid, result.stderr)
         self.assertEqual(('error', 'error'),
                          (self.status(first), self.status(second)))
 
