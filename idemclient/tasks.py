@@ -12,7 +12,8 @@ from idemclient import client as api
 from idemclient import journal as journal_mod
 from idemclient import token as tokens
 
-# state: what it means and what to do next (README has the same table)
+# state: what it means and what to do next (doc/source/tasks.rst has the
+# same table)
 STATES = {
     'pending': 'recorded here and maybe sent; the cloud shows nothing yet. '
                'Run "openstack task resume" in a few seconds.',
