@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every test idemclient has: the unit tests, then the functional tests
-# against a local real cloud (Keystone, Nova, Cinder from PyPI) that this
-# script starts and always stops. Sets up everything it needs itself.
+# Every test idemclient has: the unit tests, the docs build (warnings are
+# errors), then the functional tests against a local real cloud (Keystone,
+# Nova, Cinder from PyPI) that this script starts and always stops. Sets up
+# everything it needs itself.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3.11}
@@ -25,6 +26,19 @@ echo "== unit tests"
   2>&1 | tee "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 totals
+
+echo "== docs (sphinx-build -W, into doc/build/html)"
+# -E: read every page again; the command reference comes from the code,
+# which Sphinx does not watch.
+docs_started=$(date +%s%N)
+if .venv/bin/sphinx-build -q -E -W --keep-going -b html doc/source \
+    doc/build/html; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); status=1; echo "the docs build failed"
+fi
+docs_ms=$(( ($(date +%s%N) - docs_started) / 1000000 ))
+echo "docs took $((docs_ms / 1000)).$(printf '%03d' $((docs_ms % 1000)))s"
 
 echo "== local cloud"
 "$PYTHON" "$CLOUDCTL" up || { "$PYTHON" "$CLOUDCTL" down; echo "the local cloud did not start"; echo "0 passed, 1 failed"; exit 1; }
