@@ -72,11 +72,11 @@ class ResetBackupState(command.Command):
                              % (waiting.pop(backup_id), exc))
                     continue
                 if status == state:
-                    self.say('  backup %s is %s' % (waiting.pop(backup_id),
-                                                    state))
+                    self.say('  Backup %s is %s.' % (waiting.pop(backup_id),
+                                                     state))
             if waiting:
                 time.sleep(0.5)
         for name in waiting.values():
-            self.say('Backup %s did not become %s within %ds'
+            self.say('Backup %s did not become %s within %ds.'
                      % (name, state, WAIT_SECONDS))
         return failed + len(waiting)

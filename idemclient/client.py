@@ -126,7 +126,7 @@ class ComputeClient:
         params = dict(params, limit=PAGE_LIMIT)
         servers, date = [], None
         while True:
-            response = self._get('/servers/detail', 'cannot list servers',
+            response = self._get('/servers/detail', 'Cannot list servers',
                                  TAG_FILTER_MICROVERSION, params)
             if date is None:
                 date = converge.http_date(response.headers.get('Date'))
@@ -142,7 +142,7 @@ class ComputeClient:
         """Delete a server; one already gone is not an error."""
         try:
             self._send('DELETE', '/servers/%s' % server_id,
-                       'cannot delete server %s' % server_id, '2.1')
+                       'Cannot delete server %s' % server_id, '2.1')
         except ApiError as exc:
             if exc.status_code != 404:
                 raise
@@ -151,7 +151,7 @@ class ComputeClient:
         """The server, or None if it no longer exists."""
         try:
             return self._get('/servers/%s' % server_id,
-                             'cannot show server %s' % server_id,
+                             'Cannot show server %s' % server_id,
                              TAG_FILTER_MICROVERSION).json()['server']
         except ApiError as exc:
             if exc.status_code == 404:
@@ -183,7 +183,7 @@ class ComputeClient:
     def instance_actions(self, server_id):
         """The server's actions, newest first (no events)."""
         return self._get('/servers/%s/os-instance-actions' % server_id,
-                         'cannot list the actions of server %s' % server_id,
+                         'Cannot list the actions of server %s' % server_id,
                          self._best(ACTION_MICROVERSIONS)
                          ).json()['instanceActions']
 
@@ -191,22 +191,22 @@ class ComputeClient:
         """One action with its events."""
         return self._get(
             '/servers/%s/os-instance-actions/%s' % (server_id, request_id),
-            'cannot show action %s of server %s' % (request_id, server_id),
+            'Cannot show action %s of server %s' % (request_id, server_id),
             self._best(ACTION_MICROVERSIONS)).json()['instanceAction']
 
     def volume_attachments(self, server_id):
         return self._get('/servers/%s/os-volume_attachments' % server_id,
-                         'cannot list the volumes of server %s' % server_id,
+                         'Cannot list the volumes of server %s' % server_id,
                          '2.1').json()['volumeAttachments']
 
     def add_server_tag(self, server_id, tag):
         self._send('PUT', '/servers/%s/tags/%s' % (server_id, tag),
-                   'cannot tag server %s' % server_id,
+                   'Cannot tag server %s' % server_id,
                    TAG_FILTER_MICROVERSION)
 
     def remove_server_tag(self, server_id, tag):
         self._send('DELETE', '/servers/%s/tags/%s' % (server_id, tag),
-                   'cannot untag server %s' % server_id,
+                   'Cannot untag server %s' % server_id,
                    TAG_FILTER_MICROVERSION)
 
     def swap_volume(self, server_id, old_volume_id, new_volume_id,
@@ -218,7 +218,7 @@ class ComputeClient:
         response = self._send(
             'PUT', '/servers/%s/os-volume_attachments/%s'
             % (server_id, old_volume_id),
-            'cannot swap volume %s of server %s' % (old_volume_id,
+            'Cannot swap volume %s of server %s' % (old_volume_id,
                                                     server_id), '2.1',
             json={'volumeAttachment': {'volumeId': new_volume_id}},
             global_request_id=request_id, connect_retries=0,
@@ -230,7 +230,7 @@ class ComputeClient:
         params = {'user_id': user_id} if user_id else None
         try:
             return self._get('/os-keypairs/%s' % name,
-                             'cannot show keypair %s' % name,
+                             'Cannot show keypair %s' % name,
                              KEYPAIR_MICROVERSION, params).json()['keypair']
         except ApiError as exc:
             if exc.status_code == 404:
@@ -319,7 +319,7 @@ class BlockStorageClient:
 
     def get_backup(self, backup_id):
         return self._call('GET', '/backups/%s' % backup_id,
-                          'cannot show backup %s' % backup_id).json()['backup']
+                          'Cannot show backup %s' % backup_id).json()['backup']
 
     def find_backup(self, name_or_id):
         """A backup's ID by ID, else by name (exactly one must match). A
@@ -329,14 +329,14 @@ class BlockStorageClient:
         except ApiError as exc:
             if exc.status_code != 404 or _looks_like_uuid(name_or_id):
                 raise
-        found = self._call('GET', '/backups', 'cannot list backups',
+        found = self._call('GET', '/backups', 'Cannot list backups',
                            params={'name': name_or_id}).json()['backups']
         found = [b for b in found if b.get('name') == name_or_id]
         if not found:
-            raise ApiError('No backup with a name or ID of %r exists'
+            raise ApiError('No backup with a name or ID of %r exists.'
                            % name_or_id)
         if len(found) > 1:
-            raise ApiError('More than one backup is named %r; use its ID'
+            raise ApiError('More than one backup is named %r; use its ID.'
                            % name_or_id)
         return found[0]['id']
 
@@ -344,7 +344,7 @@ class BlockStorageClient:
         """Ask Cinder to set the backup's status (202: applied later, by
         cinder-backup)."""
         self._call('POST', '/backups/%s/action' % backup_id,
-                   'cannot reset backup %s' % backup_id,
+                   'Cannot reset backup %s' % backup_id,
                    json={'os-reset_status': {'status': state}})
 
     def find_volume(self, name_or_id):
@@ -367,7 +367,7 @@ class BlockStorageClient:
             return volume.id
         if _looks_like_uuid(name_or_id):
             return name_or_id
-        raise ApiError('No volume with a name or ID of %r exists'
+        raise ApiError('No volume with a name or ID of %r exists.'
                        % name_or_id, 404)
 
 

@@ -97,6 +97,11 @@ def coordination_url(app):
 
 
 class ServerCreateHook(_IdempotentCreateHook):
+    """Add --client-token and --task-tag to "openstack server create".
+
+    With either, one server exists however often the command is run.
+    """
+
     noun = 'server'
     _invocation = None
 
@@ -117,6 +122,12 @@ class ServerCreateHook(_IdempotentCreateHook):
 
 
 class KeypairCreateHook(_IdempotentCreateHook):
+    """Add --client-token and --task-tag to "openstack keypair create".
+
+    With either, one keypair exists however often the command is run, and
+    every run gives the same generated private key.
+    """
+
     noun = 'keypair'
     _kind = None
     _private_key_file = None

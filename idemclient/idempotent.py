@@ -74,14 +74,20 @@ def mismatch(request, recorded, where):
     return exceptions.CommandError(
         '%s was already used %s with other parameters%s. Nothing was sent: '
         'repeat the first command exactly, or use a new token.'
-        % (request.label, where, detail))
+        % (_capitalised(request.label), where, detail))
 
 
 def _already(kind, request, resource_id):
     template = getattr(kind, 'already', None) or (
         '{label}: {noun} {id} was already created; no create was sent.')
-    return template.format(label=request.label.capitalize(), noun=kind.noun,
-                           id=resource_id)
+    return template.format(label=_capitalised(request.label),
+                           noun=kind.noun, id=resource_id)
+
+
+def _capitalised(text):
+    """``text`` starting a sentence; str.capitalize() would also lower
+    the case of the token it quotes."""
+    return text[:1].upper() + text[1:]
 
 
 def run_once(journal_path, request, kind, say, coordination_url=None):
@@ -151,7 +157,8 @@ def _run_locked(journal, request, kind, say):
         if result is None:
             raise exceptions.CommandError(
                 '%s created %s %s, which no longer exists. Use a new token '
-                'to create another.' % (request.label, kind.noun,
+                'to create another.' % (_capitalised(request.label),
+                                        kind.noun,
                                         ', '.join(entry.resource_ids)))
         say(_already(kind, request, entry.resource_ids[0]))
         return result

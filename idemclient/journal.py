@@ -76,7 +76,11 @@ def entry_id(scope_key, operation, idem_key):
 
 
 class JournalError(Exception):
-    """The journal cannot be used; no create may be sent."""
+    """The journal cannot be used; no create may be sent.
+
+    Its text is a sentence without its full stop: the command adds what
+    follows (". Nothing was sent.").
+    """
 
 
 def default_path(environ=None):
@@ -154,20 +158,20 @@ class Journal:
             if not os.path.exists(path):
                 os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
         except OSError as exc:
-            raise JournalError('cannot create the journal %s: %s'
+            raise JournalError('Cannot create the journal %s: %s'
                                % (path, exc.strerror or exc))
         # SQLite would say only "unable to open database file": it needs
         # to write the file and, for WAL, files beside it.
         for needed in (path, directory):
             if not os.access(needed, os.W_OK):
                 raise JournalError(
-                    'cannot use the journal %s: it is read-only (%s cannot '
+                    'Cannot use the journal %s: it is read-only (%s cannot '
                     'be written)' % (path, needed))
         try:
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT,
                                    isolation_level=None)
         except sqlite3.Error as exc:
-            raise JournalError('cannot open the journal %s: %s'
+            raise JournalError('Cannot open the journal %s: %s'
                                % (path, _describe(exc)))
         journal = cls(path, conn)
         try:
@@ -181,7 +185,7 @@ class Journal:
             journal._migrate()
         except sqlite3.Error as exc:
             conn.close()
-            raise JournalError('cannot use the journal %s: %s'
+            raise JournalError('Cannot use the journal %s: %s'
                                % (path, _describe(exc)))
         return journal
 
@@ -240,18 +244,18 @@ class Journal:
             with self._transaction() as conn:
                 cursor = conn.execute(sql, params)
                 if cursor.rowcount != 1:
-                    raise JournalError('journal %s: expected to change one '
+                    raise JournalError('Journal %s: expected to change one '
                                        'entry, changed %d'
                                        % (self.path, cursor.rowcount))
         except sqlite3.Error as exc:
-            raise JournalError('cannot write to the journal %s: %s'
+            raise JournalError('Cannot write to the journal %s: %s'
                                % (self.path, _describe(exc)))
 
     def _read(self, sql, params=()):
         try:
             return self._conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise JournalError('cannot read the journal %s: %s'
+            raise JournalError('Cannot read the journal %s: %s'
                                % (self.path, _describe(exc)))
 
     # -- queries --------------------------------------------------------
@@ -310,7 +314,7 @@ class Journal:
                  idem_key, client_token, task_tag, marker, fingerprint,
                  'pending', request_id, secret, now, now, target))
         elif existing.state == 'done':
-            raise JournalError('journal %s: request %s is already done'
+            raise JournalError('Journal %s: request %s is already done'
                                % (self.path, existing.uuid))
         else:
             self._write(
@@ -377,7 +381,7 @@ class Journal:
                     "DELETE FROM request WHERE state IN ('done', 'failed') "
                     'AND updated_at < ?', (older_than,)).rowcount
         except sqlite3.Error as exc:
-            raise JournalError('cannot write to the journal %s: %s'
+            raise JournalError('Cannot write to the journal %s: %s'
                                % (self.path, _describe(exc)))
 
     # -- per-request lock -----------------------------------------------
@@ -393,7 +397,7 @@ class Journal:
                 self._lock_fd = os.open(self.path + '.lock',
                                         os.O_CREAT | os.O_RDWR, 0o600)
             except OSError as exc:
-                raise JournalError('cannot open the journal lock %s.lock: %s'
+                raise JournalError('Cannot open the journal lock %s.lock: %s'
                                    % (self.path, exc.strerror or exc))
         digest = hashlib.sha256('\0'.join(key_parts).encode()).hexdigest()
         offset = int(digest[:12], 16)
@@ -407,7 +411,7 @@ class Journal:
             except OSError:
                 if time.monotonic() > deadline:
                     raise JournalError(
-                        'another run with the same key held its lock for '
+                        'Another run with the same key held its lock for '
                         'more than %ds' % timeout)
                 if not waited and on_wait:
                     on_wait()

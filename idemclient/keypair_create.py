@@ -82,11 +82,11 @@ class KeypairKind:
         comment = (body.get('public_key') or '').split()[2:]
         if self._generated and comment == [self._request.marker]:
             raise exceptions.CommandError(
-                'keypair %s was created with %s from another host; its '
+                'Keypair %s was created with %s from another host; its '
                 'private key is only in that host\'s journal. Nothing was '
                 'sent.' % (body['name'], self._request.label))
         raise exceptions.CommandError(
-            'keypair name %s is already taken by a different key. Nothing '
+            'Keypair name %s is already taken by a different key. Nothing '
             'was sent.' % body['name'])
 
     def find(self, request):

@@ -20,11 +20,11 @@ def build_option_parser(parser):
     parser.add_argument(
         '--os-idem-api-version', metavar='<idem-api-version>',
         default=DEFAULT_API_VERSION,
-        help='idemclient command set version (default: %s)'
+        help='The idemclient command set version (default: %s)'
         % DEFAULT_API_VERSION)
     parser.add_argument(
         '--idem-journal', metavar='<path>', default=None,
-        help='idemclient journal file (default: env[IDEMCLIENT_JOURNAL], '
+        help='The idemclient journal file (default: env[IDEMCLIENT_JOURNAL], '
         'else $XDG_STATE_HOME/idemclient/journal.sqlite)')
     parser.add_argument(
         '--idem-settle-seconds', metavar='<seconds>', default=None,

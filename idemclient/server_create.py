@@ -240,7 +240,7 @@ class Invocation:
         client = api.ComputeClient(self.compute)
         if not client.supports(api.TAGS_AT_CREATE_MICROVERSION):
             raise exceptions.CommandError(
-                '--client-token and --task-tag need compute API %s or later '
+                'Client tokens and task tags need compute API %s or later '
                 '(server tags at create time); this cloud or the pinned '
                 '--os-compute-api-version does not allow it. Nothing was '
                 'sent.' % api.TAGS_AT_CREATE_MICROVERSION)

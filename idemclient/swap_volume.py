@@ -73,7 +73,7 @@ def check_attached(compute, server_id, volume_id):
     attached = [a['volumeId'] for a in compute.volume_attachments(server_id)]
     if volume_id not in attached:
         raise exceptions.CommandError(
-            'volume %s is not attached to server %s. Nothing was sent.'
+            'Volume %s is not attached to server %s. Nothing was sent.'
             % (volume_id, server_id))
 
 
@@ -185,6 +185,6 @@ class SwapServerVolume(command.ShowOne):
                 said = state
             if time.monotonic() > deadline:
                 raise exceptions.CommandError(
-                    'the swap did not end within %ds; see "openstack task '
-                    'show"' % WAIT_SECONDS)
+                    'The swap did not end within %ds; see "openstack task '
+                    'show".' % WAIT_SECONDS)
             time.sleep(1)

@@ -13,7 +13,7 @@ from idemclient import hooks
 from idemclient import journal as journal_mod
 from idemclient import tasks
 
-STATE_HELP = '; '.join('%s: %s' % kv for kv in tasks.STATES.items())
+STATE_HELP = ' '.join('%s: %s' % kv for kv in tasks.STATES.items())
 
 
 class _TaskCommand:
@@ -28,7 +28,7 @@ class _TaskCommand:
         try:
             return journal_mod.Journal.open(hooks.journal_path(self.app))
         except journal_mod.JournalError as exc:
-            raise exceptions.CommandError(str(exc))
+            raise exceptions.CommandError('%s.' % exc)
 
     def say(self, message):
         output.say(self.app, message)
@@ -41,9 +41,12 @@ def _formatted(fields):
 
 
 class ShowTask(_TaskCommand, command.ShowOne):
-    """Show what became of a request, even if its response was lost.
+    """Show what became of a request, even if its response was lost."""
 
-    States: """ + STATE_HELP
+    def get_description(self):
+        # The states are listed from tasks.STATES, the one place that
+        # defines them; a docstring must be a literal to be one.
+        return '%s\n\nStates: %s' % (super().get_description(), STATE_HELP)
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
@@ -57,8 +60,8 @@ class ShowTask(_TaskCommand, command.ShowOne):
 
     def take_action(self, parsed_args):
         if (parsed_args.task is None) == (parsed_args.tag is None):
-            raise exceptions.CommandError('give a task ID or --tag, not both '
-                                          'and not neither')
+            raise exceptions.CommandError('Give a task ID or --tag, not both '
+                                          'and not neither.')
         scope, compute, now = self.scope(), self.compute(), time.time()
         try:
             with self.open_journal() as journal:
@@ -158,7 +161,7 @@ class ResumeTask(_TaskCommand, command.Lister):
 
             def progress(done, total):
                 if done:
-                    self.say('  %d of %d creates looked up' % (done, total))
+                    self.say('  Looked up %d of %d creates.' % (done, total))
             try:
                 views = tasks.resume(journal, compute, pending, time.time(),
                                      progress, hooks.settle_seconds(self.app),
@@ -178,8 +181,8 @@ def parse_duration(text):
     match = re.fullmatch(r'\s*(\d+)\s*([smhdw])\s*', text or '')
     if not match:
         raise exceptions.CommandError(
-            'invalid duration %r: a number and a unit (s, m, h, d or w), '
-            'e.g. 7d' % text)
+            'Invalid duration %r: a number and a unit (s, m, h, d or w), '
+            'e.g. 7d.' % text)
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
@@ -206,6 +209,6 @@ class PruneTask(_TaskCommand, command.Command):
             try:
                 removed = journal.delete_finished(time.time() - age)
             except journal_mod.JournalError as exc:
-                raise exceptions.CommandError(str(exc))
+                raise exceptions.CommandError('%s.' % exc)
         self.app.stdout.write('Removed %d finished task%s.\n'
                               % (removed, '' if removed == 1 else 's'))

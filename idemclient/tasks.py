@@ -13,7 +13,8 @@ from idemclient import converge
 from idemclient import journal as journal_mod
 from idemclient import token as tokens
 
-# state: what it means and what to do next (README has the same table)
+# state: what it means and what to do next (doc/source/tasks.rst has the
+# same table)
 STATES = {
     'pending': 'recorded here and maybe sent; the cloud shows nothing yet. '
                'Run "openstack task resume" in a few seconds.',
@@ -68,7 +69,7 @@ def server_state(server):
     status = (server.get('status') or '').upper()
     if status == 'ERROR':
         return 'failed', (server.get('fault') or {}).get(
-            'message') or 'the server is in ERROR'
+            'message') or 'The server is in ERROR.'
     if status == 'BUILD':
         return 'accepted', None
     return 'succeeded', None
@@ -82,8 +83,8 @@ def action_state(action):
     if failed or (action.get('message') or '').lower() == 'error':
         detail = '; '.join(filter(None, (e.get('details') or e.get(
             'event') for e in failed)))
-        return 'failed', '%s failed%s' % (action.get('action'),
-                                          ': ' + detail if detail else '')
+        return 'failed', 'Action %s failed%s' % (
+            action.get('action'), ': ' + detail if detail else '.')
     if not events or any(not e.get('finish_time') for e in events):
         return 'accepted', None
     return 'succeeded', None
@@ -136,7 +137,7 @@ def observe_swap(compute, server_id, request_id=None, since=None):
     server = compute.get_server(server_id)
     if server is None:
         return Observation('deleted', [server_id],
-                           'server %s no longer exists' % server_id)
+                           'Server %s no longer exists.' % server_id)
     action = _action(compute, server_id, 'swap_volume', request_id, since)
     if action is None:
         return None
@@ -171,8 +172,8 @@ def observe(entry, compute, found_servers=None):
         ours = entry.state == 'done' or \
             (keypair.get('public_key') or '').endswith(' ' + entry.marker)
         if not ours:
-            return Observation('failed', [], 'keypair name %s is taken by '
-                               'a different key' % entry.target)
+            return Observation('failed', [], 'Keypair name %s is taken by '
+                               'a different key.' % entry.target)
         return Observation('succeeded', [keypair['name']])
     if entry.operation == SWAP:
         return observe_swap(compute, entry.target,
@@ -308,7 +309,7 @@ def resume(journal, compute, entries, now, progress=None,
             journal.mark_done(entry.uuid, observation.resource_ids)
             entry = journal.get(entry.uuid)
         elif observation is None and _age(entry, now) >= SETTLE_SECONDS:
-            journal.note(entry.uuid, 'not found on the cloud at %s'
+            journal.note(entry.uuid, 'Not found on the cloud at %s.'
                          % _iso(now))
             entry = journal.get(entry.uuid)
         views.append(view(entry, observation, now))

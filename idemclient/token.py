@@ -19,14 +19,17 @@ _TAG_SAFE = re.compile(r'[a-z0-9][a-z0-9._-]*')
 
 
 class InvalidToken(ValueError):
-    """The token breaks the rule; nothing may be sent or journaled."""
+    """The token breaks the rule; nothing may be sent or journaled.
+
+    Its text is a sentence without its full stop, like ``JournalError``'s.
+    """
 
 
 def validate(token, what='client token'):
     """Return ``token`` if it follows the rule, else raise InvalidToken."""
     if token is None or not _PRINTABLE_ASCII.fullmatch(token):
         raise InvalidToken(
-            'invalid %s %r: use 1 to %d printable ASCII characters'
+            'Invalid %s %r: use 1 to %d printable ASCII characters'
             % (what, token, MAX_TOKEN_LENGTH))
     return token
 

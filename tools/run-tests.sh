@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every test idemclient has: the unit tests, then the functional tests
-# against a local real cloud (Keystone, Nova, Cinder from PyPI) that this
-# script starts and always stops. Sets up everything it needs itself.
+# Every test idemclient has: the unit tests, the docs build (warnings are
+# errors), then the functional tests against a local real cloud (Keystone,
+# Nova, Cinder from PyPI) that this script starts and always stops. Sets up
+# everything it needs itself.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3.11}
@@ -35,8 +36,18 @@ part "unit tests"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 totals
 
+part "docs (sphinx-build -W, into doc/build/html)"
+# -E: read every page again; the command reference comes from the code,
+# which Sphinx does not watch.
+if .venv/bin/sphinx-build -q -E -W --keep-going -b html doc/source \
+    doc/build/html; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); status=1; echo "the docs build failed"
+fi
+
 part "local cloud"
-"$PYTHON" "$CLOUDCTL" up || { "$PYTHON" "$CLOUDCTL" down; echo "the local cloud did not start"; echo "0 passed, 1 failed"; exit 1; }
+"$PYTHON" "$CLOUDCTL" up || { "$PYTHON" "$CLOUDCTL" down; echo "the local cloud did not start"; echo "idemclient: $passed passed, $((failed + 1)) failed"; exit 1; }
 trap '"$PYTHON" "$CLOUDCTL" down; rm -f "$log"' EXIT
 
 part "functional tests (the real openstack command against the cloud)"

@@ -128,6 +128,8 @@ class TestBackupResetState(base.FunctionalTestCase):
         result = self.osc('backup', 'reset-state', '--state', 'error',
                           backup_id, user='demo')
         self.assertEqual(1, result.returncode, result.stdout)
+        self.assertIn('Failed to reset the state of backup %s: Cannot reset '
+                      'backup %s: ' % (backup_id, backup_id), result.stderr)
         self.assertIn('Policy doesn', result.stderr)
         self.assertIn('HTTP 403', result.stderr)
         self.assertIn('1 of 1 backups failed to reset.', result.stderr)
@@ -138,6 +140,8 @@ class TestBackupResetState(base.FunctionalTestCase):
         missing = str(uuid.uuid4())
         result = self.osc('backup', 'reset-state', missing)
         self.assertEqual(1, result.returncode, result.stdout)
+        self.assertIn('Failed to reset the state of backup %s: Cannot show '
+                      'backup %s: ' % (missing, missing), result.stderr)
         self.assertIn('Backup %s could not be found' % missing,
                       result.stderr)
         self.assertIn('HTTP 404', result.stderr)
@@ -154,7 +158,8 @@ class TestBackupResetState(base.FunctionalTestCase):
         self.assertEqual(1, result.returncode, result.stdout)
         self.assertEqual('1 of 3 backups failed to reset.',
                          result.stderr.splitlines()[-1])
-        self.assertIn('no-such-backup-' + self.uid, result.stderr)
+        self.assertIn('Failed to reset the state of backup no-such-backup-%s: '
+                      % self.uid, result.stderr)
         self.assertEqual(('error', 'error'),
                          (self.status(first), self.status(second)))
 

@@ -81,7 +81,8 @@ class TestKeypairToken(base.FunctionalTestCase):
         self.keypair(name)
         result = self.osc('keypair', 'create', '--client-token', 't', name)
         self.assertEqual(1, result.returncode)
-        self.assertIn('already taken by a different key', result.stderr)
+        self.assertIn('Keypair name %s is already taken by a different key. '
+                      'Nothing was sent.' % name, result.stderr)
 
     def test_generated_key_from_another_host_is_not_reinvented(self):
         name, token = 'k-' + self.uid, 'tok-' + self.uid
@@ -91,7 +92,8 @@ class TestKeypairToken(base.FunctionalTestCase):
         result = self.osc('keypair', 'create', '--client-token', token,
                           name, journal=os.path.join(self.tmp, 'other'))
         self.assertEqual(1, result.returncode)
-        self.assertIn('from another host', result.stderr)
+        self.assertIn("Keypair %s was created with client token '%s' from "
+                      'another host' % (name, token), result.stderr)
         self.assertEqual(before, self.keypair(name)['public_key'])
 
     def test_lost_response_still_gives_the_matching_private_key(self):

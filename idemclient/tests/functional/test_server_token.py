@@ -18,7 +18,8 @@ class TestServerToken(base.FunctionalTestCase):
         value = self.assertOK(self.osc(*(base.CREATE + (
             '--client-token', token, name, '-f', 'value', '-c', 'id'))))
         self.assertEqual(first['id'], value.stdout.strip())
-        self.assertIn('no create was sent', value.stderr)
+        self.assertIn("Client token '%s': server %s was already created; no "
+                      'create was sent.' % (token, first['id']), value.stderr)
         yaml_run = self.assertOK(self.osc(*(base.CREATE + (
             '--client-token', token, name, '-f', 'yaml'))))
         self.assertIn('id: %s' % first['id'], yaml_run.stdout)
@@ -42,8 +43,11 @@ class TestServerToken(base.FunctionalTestCase):
                           '--image', 'cirros', '--nic', 'none',
                           '--client-token', token, name)
         self.assertEqual(1, result.returncode)
+        self.assertIn("Client token '%s' was already used on this host with "
+                      'other parameters; different: ' % token, result.stderr)
         self.assertIn('flavor_id', result.stderr)
-        self.assertIn('Nothing was sent', result.stderr)
+        self.assertIn('. Nothing was sent: repeat the first command exactly, '
+                      'or use a new token.', result.stderr)
         self.assertNotIn('Traceback', result.stderr)
         self.assertEqual([first['id']],
                          [s['id'] for s in self.servers_named(name)])
@@ -62,7 +66,8 @@ class TestServerToken(base.FunctionalTestCase):
                            '--client-token', token, name,
                            journal=os.path.join(self.tmp, 'third.sqlite'))
         self.assertEqual(1, refused.returncode)
-        self.assertIn('on the cloud', refused.stderr)
+        self.assertIn("Client token '%s' was already used on the cloud with "
+                      'other parameters' % token, refused.stderr)
         self.assertEqual(1, len(self.servers_named(name)))
 
     def test_same_token_in_another_project_is_another_request(self):
@@ -84,7 +89,9 @@ class TestServerToken(base.FunctionalTestCase):
             self.assertEqual(1, result.returncode, result.stderr)
             self.assertEqual(1, len(result.stderr.strip().splitlines()),
                              result.stderr)
-            self.assertIn('printable ASCII', result.stderr)
+            self.assertIn('Invalid client token ', result.stderr)
+            self.assertIn(': use 1 to 64 printable ASCII characters. Nothing '
+                          'was sent.', result.stderr)
         self.assertEqual([], self.servers_named(name))
         self.assertFalse(os.path.exists(self.journal))
 
@@ -94,6 +101,8 @@ class TestServerToken(base.FunctionalTestCase):
             f.write(b'not a journal' * 100)
         result = self.osc(*(base.CREATE + ('--client-token', 't', name)))
         self.assertEqual(1, result.returncode)
+        self.assertIn('Cannot use the journal %s: ' % self.journal,
+                      result.stderr)
         self.assertIn('left as it is', result.stderr)
         self.assertNotIn('Traceback', result.stderr)
         with open(self.journal, 'rb') as f:
@@ -103,7 +112,8 @@ class TestServerToken(base.FunctionalTestCase):
         result = self.osc(*(base.CREATE + ('--client-token', 't', name)),
                           journal=os.path.join(blocked, 'journal.sqlite'))
         self.assertEqual(1, result.returncode)
-        self.assertIn('cannot create the journal', result.stderr)
+        self.assertIn('Cannot create the journal ', result.stderr)
+        self.assertIn('. Nothing was sent.', result.stderr)
         self.assertEqual([], self.servers_named(name))
 
     def test_read_only_journal_sends_nothing_and_is_kept(self):
@@ -115,7 +125,8 @@ class TestServerToken(base.FunctionalTestCase):
             result = self.osc_read_only(
                 self.tmp, *(base.CREATE + ('--client-token', token, server)))
             self.assertEqual(1, result.returncode, result.stderr)
-            self.assertIn('it is read-only', result.stderr)
+            self.assertRegex(result.stderr, r'Cannot (use|write to) the '
+                             r'journal \S+: it is read-only')
             self.assertEqual(1, len(result.stderr.strip().splitlines()),
                              result.stderr)
         self.assertEqual([first['id']],
@@ -129,7 +140,8 @@ class TestServerToken(base.FunctionalTestCase):
         result = self.osc('--os-compute-api-version', '2.51',
                           *(base.CREATE + ('--client-token', 't', name)))
         self.assertEqual(1, result.returncode)
-        self.assertIn('compute API 2.52', result.stderr)
+        self.assertIn('Client tokens and task tags need compute API 2.52 or '
+                      'later', result.stderr)
         self.assertEqual([], self.servers_named(name))
 
     def test_multi_create_is_found_again(self):
@@ -173,7 +185,7 @@ class TestServerToken(base.FunctionalTestCase):
                             env={'OS_COMPUTE_ENDPOINT_OVERRIDE':
                                  proxy.url('/v2.1')})
         self.assertEqual(1, lost.returncode, lost.stdout)
-        self.assertIn('outcome of the create is unknown', lost.stderr)
+        self.assertIn('The outcome of the create is unknown', lost.stderr)
         self.assertEqual(1, proxy.count('POST', r'/servers$'))
         [made] = self.servers_named(name)  # the cloud did create it
         self.assertEqual('pending', self.journal_entries()[0]['state'])

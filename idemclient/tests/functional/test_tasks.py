@@ -123,7 +123,8 @@ class TestLostCreates(TaskTestCase):
                          self.journal_entries(elsewhere))
         other = self.osc('task', 'show', '--tag', tag, user='demo')
         self.assertEqual(1, other.returncode, other.stdout)
-        self.assertIn('No task with', other.stderr)
+        self.assertIn("No task with tag '%s' exists in this project." % tag,
+                      other.stderr)
 
 
 class TestSwap(TaskTestCase):
@@ -146,7 +147,9 @@ class TestSwap(TaskTestCase):
                                % server_id).json()['instanceActions']
         again = self.osc(*args)
         self.assertOK(again)
-        self.assertIn('already accepted', again.stderr)
+        self.assertIn("Task tag '%s': that request is already accepted "
+                      '(volume swap on server %s); nothing was sent.'
+                      % (tag, server_id), again.stderr)
         self.assertEqual(len(actions), len(self.compute(
             'GET', '/servers/%s/os-instance-actions' % server_id).json()[
             'instanceActions']))
@@ -158,7 +161,8 @@ class TestSwap(TaskTestCase):
                           str(uuid.uuid4()), '--task-tag', 't-' + self.uid,
                           user='demo')
         self.assertEqual(1, result.returncode, result.stdout)
-        self.assertIn('only to the service role', result.stderr)
+        self.assertIn('Nova allows volume swaps only to the service role',
+                      result.stderr)
         self.assertNotIn('Traceback', result.stderr)
         self.assertEqual([SWAP_OLD], self.attached(server_id, 'demo'))
         tags = self.compute('GET', '/servers/%s' % server_id, 'demo').json()[

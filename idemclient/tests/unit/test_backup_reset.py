@@ -119,7 +119,9 @@ class TestRequest(ResetTestCase):
         exc = self.assertRaises(exceptions.CommandError, self.run_command,
                                 'dup', B2)
         self.assertEqual('1 of 2 backups failed to reset.', str(exc))
-        self.assertIn('More than one backup', self.stderr.getvalue())
+        self.assertIn("Failed to reset the state of backup dup: More than "
+                      "one backup is named 'dup'; use its ID.",
+                      self.stderr.getvalue())
         self.assertFalse(self.posts[B1].called or self.posts[B3].called)
         self.assertTrue(self.posts[B2].called)
 
@@ -191,6 +193,9 @@ class TestErrors(ResetTestCase):
         lines = self.stderr.getvalue().splitlines()
         self.assertEqual(1, len(lines), lines)
         self.assertIn(message, lines[0])
+        self.assertTrue(lines[0].startswith(
+            'Failed to reset the state of backup %s: Cannot reset backup %s: '
+            % (B2, B2)), lines[0])
         self.assertIn('HTTP %d' % status, lines[0])
         self.assertIn('req-%d' % status, lines[0])
         self.assertTrue(self.posts[B1].called and self.posts[B3].called)
@@ -213,8 +218,9 @@ class TestErrors(ResetTestCase):
         exc = self.assertRaises(exceptions.CommandError, self.run_command,
                                 B2, B1)
         self.assertEqual('1 of 2 backups failed to reset.', str(exc))
-        self.assertIn('Backup %s could not be found.' % B2,
-                      self.stderr.getvalue())
+        self.assertIn('Failed to reset the state of backup %s: Cannot show '
+                      'backup %s: Backup %s could not be found.'
+                      % (B2, B2, B2), self.stderr.getvalue())
         self.assertFalse(self.posts[B2].called)
         self.assertTrue(self.posts[B1].called)
 
@@ -249,7 +255,8 @@ class TestWait(ResetTestCase):
         gets = [r for r in self.mock.request_history
                 if r.method == 'GET' and r.path.endswith(B1.lower())]
         self.assertEqual(3, len(gets))
-        self.assertIn('is available', self.stderr.getvalue())
+        self.assertIn('  Backup %s is available.\n' % B1,
+                      self.stderr.getvalue())
 
     def test_a_backup_that_does_not_change_is_reported(self):
         clock = iter(range(0, 10000, 30))
@@ -258,7 +265,8 @@ class TestWait(ResetTestCase):
             exc = self.assertRaises(exceptions.CommandError,
                                     self.run_command, '--wait', B1)
         self.assertEqual('1 of 1 backups failed to reset.', str(exc))
-        self.assertIn('did not become available', self.stderr.getvalue())
+        self.assertIn('Backup %s did not become available within 120s.\n'
+                      % B1, self.stderr.getvalue())
 
     def test_a_backup_that_vanishes_while_waiting_is_reported(self):
         self.mock.get(CINDER + '/backups/' + B2, [
@@ -288,3 +296,12 @@ class TestClient(ResetTestCase):
         api.BlockStorageClient(self.adapter).reset_backup_state(B1, 'error')
         self.assertNotIn('OpenStack-API-Version',
                          self.posts[B1].last_request.headers)
+
+    def test_unknown_name_reads_as_a_sentence(self):
+        self.mock.get(CINDER + '/backups/nope', **error(
+            404, 'itemNotFound', 'Backup nope could not be found.'))
+        self.mock.get(CINDER + '/backups?name=nope', json={'backups': []})
+        exc = self.assertRaises(api.ApiError, api.BlockStorageClient(
+            self.adapter).find_backup, 'nope')
+        self.assertEqual("No backup with a name or ID of 'nope' exists.",
+                         str(exc))

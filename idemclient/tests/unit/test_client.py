@@ -74,8 +74,8 @@ class TestServersByTag(ClientTestCase):
         exc = self.assertRaises(client.ApiError, self.client.servers_by_tag,
                                 't')
         self.assertEqual((406, 'req-1'), (exc.status_code, exc.request_id))
-        self.assertIn('Version 2.26 is not supported', str(exc))
-        self.assertIn('req-1', str(exc))
+        self.assertEqual('Cannot list servers: Version 2.26 is not supported '
+                         '(HTTP 406) (Request-ID: req-1)', str(exc))
 
     def test_connection_failure_is_translated(self):
         self.adapter.connect_retries = 0

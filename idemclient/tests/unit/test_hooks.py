@@ -96,7 +96,9 @@ class TestBefore(HookTestCase):
             _, hook, args = self.parse(argv + ['--flavor', 'f', 's'])
             exc = self.assertRaises(exceptions.CommandError, hook.before,
                                     args)
-            self.assertIn('Nothing was sent', str(exc))
+            self.assertRegex(str(exc), r"^Invalid (client token|task tag) "
+                             r"'.*': use 1 to 64 printable ASCII characters\. "
+                             r"Nothing was sent\.$")
             self.assertEqual([], self.compute.method_calls)
             self.assertFalse(os.path.exists(self.journal))
 

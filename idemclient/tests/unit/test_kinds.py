@@ -200,7 +200,8 @@ class TestKeypairKind(testtools.TestCase):
         kind, _ = self.kind(keypair={'name': 'k1', 'public_key': PUBLIC})
         kind.bind(None)
         exc = self.assertRaises(exceptions.CommandError, kind.find, None)
-        self.assertIn('different key', str(exc))
+        self.assertEqual('Keypair name k1 is already taken by a different '
+                         'key. Nothing was sent.', str(exc))
 
     def test_generated_elsewhere_with_this_token(self):
         kind, request = self.kind()
@@ -208,7 +209,9 @@ class TestKeypairKind(testtools.TestCase):
                                'public_key': PUBLIC + ' ' + request.marker}
         kind.bind(None)
         exc = self.assertRaises(exceptions.CommandError, kind.find, None)
-        self.assertIn('from another host', str(exc))
+        self.assertEqual("Keypair k1 was created with client token 'T' "
+                         "from another host; its private key is only in that "
+                         "host's journal. Nothing was sent.", str(exc))
 
     def test_fingerprint_tells_generated_from_supplied(self):
         _, generated = self.kind()

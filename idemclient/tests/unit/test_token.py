@@ -17,8 +17,8 @@ class TestValidate(testtools.TestCase):
     def test_message_names_the_rule_and_the_option(self):
         exc = self.assertRaises(token.InvalidToken, token.validate, '',
                                 'task tag')
-        self.assertIn('task tag', str(exc))
-        self.assertIn('1 to 64 printable ASCII', str(exc))
+        self.assertEqual("Invalid task tag '': use 1 to 64 printable ASCII "
+                         'characters', str(exc))
 
 
 class TestDeriveTag(testtools.TestCase):
