@@ -85,6 +85,7 @@ class ComputeClient:
 
     def __init__(self, adapter):
         self.adapter = adapter
+        self._detail_version = None
 
     def _get(self, url, what, microversion, params=None):
         try:
@@ -121,13 +122,33 @@ class ComputeClient:
     def any_tag_listing(self, tags):
         return self._servers({'tags-any': ','.join(sorted(tags))}, set(tags))
 
+    def _detail_microversion(self):
+        """Server bodies as the SDK's own GET returns them, so that a listed
+        body can stand in for OSC's refresh of a new server (flavor details
+        embedded from 2.47); never below 2.26, where ?tags= works."""
+        if self._detail_version is None:
+            from openstack.compute.v2 import server as sdk_server
+            from openstack import utils
+            try:
+                best = getattr(self.adapter, 'default_microversion',
+                               None) or utils.maximum_supported_microversion(
+                    self.adapter, sdk_server.Server._max_microversion)
+            except Exception:  # no version document: the filter's own
+                best = None
+            if not best or _version(best) < _version(
+                    TAG_FILTER_MICROVERSION):
+                best = TAG_FILTER_MICROVERSION
+            self._detail_version = best
+        return self._detail_version
+
     def _servers(self, params, wanted):
         from idemclient import converge
         params = dict(params, limit=PAGE_LIMIT)
         servers, date = [], None
+        microversion = self._detail_microversion()
         while True:
             response = self._get('/servers/detail', 'Cannot list servers',
-                                 TAG_FILTER_MICROVERSION, params)
+                                 microversion, params)
             if date is None:
                 date = converge.http_date(response.headers.get('Date'))
             body = response.json()
@@ -369,6 +390,10 @@ class BlockStorageClient:
             return name_or_id
         raise ApiError('No volume with a name or ID of %r exists.'
                        % name_or_id, 404)
+
+
+def _version(text):
+    return tuple(int(part) for part in text.split('.'))
 
 
 def _looks_like_uuid(text):
