@@ -23,12 +23,18 @@ import json
 import os
 import sqlite3
 import time
+import urllib.parse
 import uuid as uuidlib
 
 SCHEMA_VERSION = 2
 STATES = ('pending', 'done', 'failed')
 ENV_VAR = 'IDEMCLIENT_JOURNAL'
 BUSY_TIMEOUT = 10.0  # seconds SQLite waits for another writer
+# The lock file's byte for set-up; request keys use bytes below 2**48.
+SETUP_LOCK_OFFSET = 2 ** 48
+# Less free space than this where the journal lives, and a write that
+# failed, is a full disk (SQLite itself may say only "disk I/O error").
+FULL_BYTES = 1024 * 1024
 
 _MIGRATIONS = {
     1: """
@@ -93,6 +99,38 @@ def default_path(environ=None):
     return os.path.join(state_home, 'idemclient', 'journal.sqlite')
 
 
+class Empty:
+    """No journal file yet: reading commands find nothing in it, and no
+    file or directory is made for them."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def find(self, scope, operation, idem_key):
+        return None
+
+    def get(self, uuid):
+        return None
+
+    def by_task_tag(self, scope, task_tag):
+        return []
+
+    def entries(self, state=None, scope=None):
+        return []
+
+    def delete_finished(self, older_than):
+        return 0
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+
 @dataclasses.dataclass
 class Entry:
     """One request, as the journal knows it."""
@@ -126,8 +164,22 @@ class Entry:
         return cls(**values)
 
 
-def _describe(exc):
+def _free_bytes(path):
+    try:
+        stat = os.statvfs(os.path.dirname(path) or '.')
+    except OSError:
+        return None
+    return stat.f_bavail * stat.f_frsize
+
+
+def _describe(exc, path):
     text = str(exc)
+    free = _free_bytes(path)
+    if ('full' in text or 'I/O error' in text) and free is not None and \
+            free < FULL_BYTES:
+        return ('the disk is full: %d KiB free in %s; free some space and '
+                'run the command again (%s)'
+                % (free // 1024, os.path.dirname(path), text))
     if 'not a database' in text or 'malformed' in text:
         return ('%s; the file was left as it is: move it aside to start '
                 'a new journal' % text)
@@ -154,7 +206,7 @@ class Journal:
         try:
             directory = os.path.dirname(path)
             if not os.path.isdir(directory):
-                os.makedirs(directory, mode=0o700)
+                os.makedirs(directory, mode=0o700, exist_ok=True)
             if not os.path.exists(path):
                 os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
         except OSError as exc:
@@ -172,22 +224,93 @@ class Journal:
                                    isolation_level=None)
         except sqlite3.Error as exc:
             raise JournalError('Cannot open the journal %s: %s'
-                               % (path, _describe(exc)))
+                               % (path, _describe(exc, path)))
         journal = cls(path, conn)
         try:
             conn.row_factory = sqlite3.Row
-            # WAL must be switched on outside any transaction.
-            mode = conn.execute('PRAGMA journal_mode=WAL').fetchone()[0]
-            if mode.lower() != 'wal':
-                raise sqlite3.OperationalError(
-                    'cannot switch to WAL (got %s)' % mode)
-            conn.execute('PRAGMA synchronous=FULL')
-            journal._migrate()
+            # One process at a time: switching a new file to WAL is not
+            # covered by SQLite's busy timeout ("database is locked").
+            with journal._setup_lock():
+                # WAL must be switched on outside any transaction.
+                mode = conn.execute('PRAGMA journal_mode=WAL').fetchone()[0]
+                if mode.lower() != 'wal':
+                    raise sqlite3.OperationalError(
+                        'cannot switch to WAL (got %s)' % mode)
+                conn.execute('PRAGMA synchronous=FULL')
+                journal._migrate()
         except sqlite3.Error as exc:
-            conn.close()
+            journal.close()
             raise JournalError('Cannot use the journal %s: %s'
-                               % (path, _describe(exc)))
+                               % (path, _describe(exc, path)))
+        except JournalError:
+            journal.close()
+            raise
         return journal
+
+    @contextlib.contextmanager
+    def _setup_lock(self):
+        fd = self._lock_file()
+        fcntl.lockf(fd, fcntl.LOCK_EX, 1, SETUP_LOCK_OFFSET)
+        try:
+            yield
+        finally:
+            fcntl.lockf(fd, fcntl.LOCK_UN, 1, SETUP_LOCK_OFFSET)
+
+    def _lock_file(self):
+        """``<journal>.lock``: one byte per request key, and one for set-up
+        (released by the kernel if the holder dies)."""
+        if self._lock_fd is None:
+            try:
+                self._lock_fd = os.open(self.path + '.lock',
+                                        os.O_CREAT | os.O_RDWR, 0o600)
+            except OSError as exc:
+                raise JournalError('Cannot open the journal lock %s.lock: %s'
+                                   % (self.path, exc.strerror or exc))
+        return self._lock_fd
+
+    @classmethod
+    def open_for_reading(cls, path):
+        """The journal for a command that only reads, or ``Empty`` if there
+        is none: it creates nothing and writes nothing, so it works on a
+        full or read-only disk too.
+
+        SQLite needs to write the ``-shm`` file beside a WAL database even
+        to read it; where it cannot, the file is read as immutable, which
+        is exact as long as no write-ahead log holds entries not yet in
+        the file (every clean close folds it in).
+        """
+        path = os.path.abspath(os.path.expanduser(path))
+        if not os.path.exists(path):
+            return Empty(path)
+        try:
+            conn = cls._connect_read_only(path)
+        except sqlite3.Error as exc:
+            raise JournalError('Cannot read the journal %s: %s'
+                               % (path, _describe(exc, path)))
+        conn.row_factory = sqlite3.Row
+        return cls(path, conn)
+
+    @staticmethod
+    def _connect_read_only(path):
+        """Read as a writer would (its close tidies the WAL files away),
+        else read-only, else as immutable when no WAL holds entries."""
+        quoted = urllib.parse.quote(path)
+        wal = path + '-wal'
+        error = None
+        for query in ('mode=rw', 'mode=ro', 'immutable=1'):
+            if query == 'immutable=1' and os.path.exists(wal) and \
+                    os.path.getsize(wal) > 0:
+                break
+            try:
+                conn = sqlite3.connect('file:%s?%s' % (quoted, query),
+                                       uri=True, timeout=BUSY_TIMEOUT,
+                                       isolation_level=None)
+                conn.execute('PRAGMA query_only=ON')
+                conn.execute('SELECT count(*) FROM sqlite_master').fetchone()
+                return conn
+            except sqlite3.OperationalError as exc:
+                error = exc
+        raise error
 
     def _migrate(self):
         for target in range(1, SCHEMA_VERSION + 1):
@@ -249,14 +372,14 @@ class Journal:
                                        % (self.path, cursor.rowcount))
         except sqlite3.Error as exc:
             raise JournalError('Cannot write to the journal %s: %s'
-                               % (self.path, _describe(exc)))
+                               % (self.path, _describe(exc, self.path)))
 
     def _read(self, sql, params=()):
         try:
             return self._conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise JournalError('Cannot read the journal %s: %s'
-                               % (self.path, _describe(exc)))
+                               % (self.path, _describe(exc, self.path)))
 
     # -- queries --------------------------------------------------------
     def find(self, scope, operation, idem_key):
@@ -382,7 +505,7 @@ class Journal:
                     'AND updated_at < ?', (older_than,)).rowcount
         except sqlite3.Error as exc:
             raise JournalError('Cannot write to the journal %s: %s'
-                               % (self.path, _describe(exc)))
+                               % (self.path, _describe(exc, self.path)))
 
     # -- per-request lock -----------------------------------------------
     @contextlib.contextmanager
@@ -392,13 +515,7 @@ class Journal:
         ``on_wait`` is called once when the lock is not free at once, so
         the command can say why it is waiting.
         """
-        if self._lock_fd is None:
-            try:
-                self._lock_fd = os.open(self.path + '.lock',
-                                        os.O_CREAT | os.O_RDWR, 0o600)
-            except OSError as exc:
-                raise JournalError('Cannot open the journal lock %s.lock: %s'
-                                   % (self.path, exc.strerror or exc))
+        self._lock_file()
         digest = hashlib.sha256('\0'.join(key_parts).encode()).hexdigest()
         offset = int(digest[:12], 16)
         deadline = time.monotonic() + timeout

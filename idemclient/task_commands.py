@@ -1,5 +1,6 @@
 """``openstack task show|list|resume|prune``: what became of requests."""
 
+import os
 import re
 import time
 
@@ -24,9 +25,15 @@ class _TaskCommand:
     def scope(self):
         return hooks.scope_of(self.app, self.app.client_manager.compute)
 
-    def open_journal(self):
+    def open_journal(self, write=False):
+        """The journal; a command that only reads opens it read-only (it
+        works on a full or read-only disk), and none that exists is empty:
+        no file is made for a command that has nothing to record."""
+        path = hooks.journal_path(self.app)
         try:
-            return journal_mod.Journal.open(hooks.journal_path(self.app))
+            if write and os.path.exists(path):
+                return journal_mod.Journal.open(path)
+            return journal_mod.Journal.open_for_reading(path)
         except journal_mod.JournalError as exc:
             raise exceptions.CommandError('%s.' % exc)
 
@@ -69,11 +76,8 @@ class ShowTask(_TaskCommand, command.ShowOne):
                     found = tasks.show_by_tag(journal, compute, scope,
                                               parsed_args.tag, now)
                 else:
-                    entry = journal.get(parsed_args.task)
-                    if entry is not None and entry.scope != scope.key:
-                        entry = None  # another project's or user's
-                    found = [tasks.view(entry, tasks.observe(entry, compute),
-                                        now)] if entry else []
+                    found = tasks.show_by_id(journal, compute, scope,
+                                             parsed_args.task, now)
         except api.ApiError as exc:
             raise exceptions.CommandError(str(exc))
         what = parsed_args.task or 'tag %r' % parsed_args.tag
@@ -150,7 +154,7 @@ class ResumeTask(_TaskCommand, command.Lister):
 
     def take_action(self, parsed_args):
         scope, compute = self.scope(), self.compute()
-        with self.open_journal() as journal:
+        with self.open_journal(write=True) as journal:
             if parsed_args.all:
                 pending = journal.entries('pending', scope.key)
             else:
@@ -205,7 +209,7 @@ class PruneTask(_TaskCommand, command.Command):
 
     def take_action(self, parsed_args):
         age = parse_duration(parsed_args.older_than)
-        with self.open_journal() as journal:
+        with self.open_journal(write=True) as journal:
             try:
                 removed = journal.delete_finished(time.time() - age)
             except journal_mod.JournalError as exc:

@@ -95,6 +95,22 @@ class FunctionalTestCase(testtools.TestCase):
         return self.osc(*args, wrap=('unshare', '-m', 'sh', '-c', remount,
                                      'sh', directory), **kwargs)
 
+    def osc_full_disk(self, journal, *args, **kwargs):
+        """Run the command with ``journal`` (a copy of it) on a real file
+        system that is full: a 512 KiB tmpfs in a private mount namespace,
+        filled up before the command starts. The journal's path in the
+        command is the tmpfs's ``journal.sqlite``; returns (run, path)."""
+        mount = os.path.join(self.tmp, 'full-disk')
+        os.makedirs(mount, exist_ok=True)
+        inside = os.path.join(mount, 'journal.sqlite')
+        fill = ('mount -t tmpfs -o size=512k tmpfs "$1" && '
+                '{ [ ! -e "$2" ] || cp "$2" "$1/journal.sqlite"; } && '
+                '{ dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null; '
+                'shift 2; exec "$@"; }')
+        return self.osc(*args, journal=inside, wrap=(
+            'unshare', '-m', 'sh', '-c', fill, 'sh', mount, journal),
+            **kwargs), inside
+
     def start_osc(self, *args, user='admin', journal=None, env=None):
         proc = subprocess.Popen(
             (OPENSTACK,) + args, stdout=subprocess.PIPE,

@@ -3,6 +3,8 @@ import os
 import signal
 import sqlite3
 import stat
+import subprocess
+import sys
 import time
 
 import fixtures
@@ -326,6 +328,83 @@ class TestDiskFull(JournalTestCase):
                                 secret='x' * 100000)
         self.assertRegex(str(exc), r'^Cannot write to the journal \S+: .*full')
         self.assertEqual([], journal.entries())
+
+
+# Run in a private mount namespace with a tiny tmpfs at argv[1], filled up
+# (or bind-mounted read-only) before the journal copied into it is used.
+ON_A_REAL_DISK = """
+import os, shutil, subprocess, sys
+sys.path.insert(0, %r)
+from idemclient import journal as jmod
+from idemclient.token import Scope
+mount, source, how = sys.argv[1:4]
+subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', mount],
+               check=True)
+path = os.path.join(mount, 'journal.sqlite')
+shutil.copy(source, path)
+if how == 'full':
+    try:
+        with open(os.path.join(mount, 'fill'), 'wb') as fill:
+            while True:
+                fill.write(bytes(4096))
+                fill.flush()
+    except OSError:
+        pass
+else:
+    subprocess.run(['mount', '-o', 'remount,ro', mount], check=True)
+with jmod.Journal.open_for_reading(path) as journal:
+    print(len(journal.entries()))
+try:
+    jmod.Journal.open(path)
+except jmod.JournalError as exc:
+    print(exc)
+"""
+
+
+class TestReading(JournalTestCase):
+
+    def test_no_journal_is_empty_and_nothing_is_made(self):
+        with jmod.Journal.open_for_reading(self.path) as journal:
+            self.assertEqual(([], None, []), (
+                journal.entries(), journal.get('x'),
+                journal.by_task_tag(SCOPE.key, 'g')))
+            self.assertEqual(0, journal.delete_finished(time.time()))
+        self.assertFalse(os.path.exists(os.path.dirname(self.path)))
+
+    def test_reads_what_was_written_without_writing(self):
+        with self.open() as journal:
+            _attempt(journal, task_tag='g')
+        before = sorted(os.listdir(os.path.dirname(self.path)))
+        with jmod.Journal.open_for_reading(self.path) as journal:
+            self.assertEqual(['g'], [e.task_tag for e in journal.entries()])
+            self.assertRaises(jmod.JournalError, _attempt, journal)
+        self.assertEqual(before, sorted(os.listdir(os.path.dirname(
+            self.path))))
+
+    def on_a_real_disk(self, how):
+        """Needs root (a mount namespace), as CI has."""
+        with self.open() as journal:
+            for key in ('token:a', 'token:b'):
+                _attempt(journal, key=key)
+        mount = os.path.join(self.dir, 'mnt')
+        os.mkdir(mount)
+        code = ON_A_REAL_DISK % os.getcwd()
+        result = subprocess.run(
+            ['unshare', '-m', sys.executable, '-c', code, mount, self.path,
+             how], capture_output=True, text=True)
+        self.assertEqual(0, result.returncode, result.stderr)
+        return result.stdout.splitlines()
+
+    def test_a_full_disk_is_read_and_named_when_writing(self):
+        read, refused = self.on_a_real_disk('full')
+        self.assertEqual('2', read)
+        self.assertRegex(refused, r'^Cannot use the journal \S+: the disk is '
+                         r'full: \d+ KiB free in \S+/mnt; free some space')
+
+    def test_a_read_only_disk_is_read(self):
+        read, refused = self.on_a_real_disk('ro')
+        self.assertEqual('2', read)
+        self.assertIn('it is read-only', refused)
 
 
 class TestTaskQueries(JournalTestCase):
