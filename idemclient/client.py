@@ -17,6 +17,8 @@ TAG_FILTER_MICROVERSION = '2.26'
 TAGS_AT_CREATE_MICROVERSION = '2.52'
 # Keypair type in responses from 2.2; ?user_id= from 2.10.
 KEYPAIR_MICROVERSION = '2.10'
+# Keypair lists take limit and marker from 2.35.
+KEYPAIR_LIST_MICROVERSION = '2.35'
 # Nova answers at most this many servers per page.
 PAGE_LIMIT = 1000
 # Instance action events: shown to non-admins from 2.51, with a "details"
@@ -257,6 +259,21 @@ class ComputeClient:
             if exc.status_code == 404:
                 return None
             raise
+
+    def keypairs(self):
+        """The caller's keypairs with their public keys (every page)."""
+        params = {'limit': PAGE_LIMIT}
+        found = []
+        while True:
+            body = self._get('/os-keypairs', 'Cannot list keypairs',
+                             KEYPAIR_LIST_MICROVERSION if self.supports(
+                                 KEYPAIR_LIST_MICROVERSION) else '2.2',
+                             params).json()
+            page = [k['keypair'] for k in body.get('keypairs', [])]
+            found.extend(page)
+            if len(page) < PAGE_LIMIT or not body.get('keypairs_links'):
+                return found
+            params['marker'] = page[-1]['name']
 
     def guarded_create(self, create, request_id, client_token):
         """Run ``create()`` (an SDK create call) so that its one POST carries

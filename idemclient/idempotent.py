@@ -31,6 +31,7 @@ from idemclient import coordination
 from idemclient import failpoints
 from idemclient import fingerprint as fp
 from idemclient import journal as journal_mod
+from idemclient import token as tokens
 
 # A pending attempt younger than this may still be in flight (sent by a
 # client that died): wait for it to land before concluding it never did.
@@ -64,6 +65,22 @@ class Request:
         else:
             self.idem_key = 'task:' + task_tag
             self.label = 'task tag %r' % task_tag
+
+    @property
+    def task_id(self):
+        """The journal's id of this request, the same on every host."""
+        return journal_mod.entry_id(self.scope.key, self.operation,
+                                    self.idem_key)
+
+    def markers(self):
+        """What the resource carries: the request's marker, the task tag's
+        when a token came too, and the task id's."""
+        found = [self.marker]
+        if self.task_tag and self.client_token is not None:
+            found.append(tokens.derive_tag(self.scope, self.task_tag,
+                                           prefix='task'))
+        found.append(tokens.id_tag(self.operation, self.task_id))
+        return found
 
 
 def mismatch(request, recorded, where):

@@ -44,6 +44,16 @@ def public_of(private_key):
         serialization.PublicFormat.OpenSSH).decode()
 
 
+def with_markers(public_key, request):
+    """The key with the request's markers (``Request.markers``) as the end
+    of its comment, after any comment of the user's own: keypairs take no
+    tags, and the comment is what another host can read."""
+    words = (public_key or '').split()
+    markers = request.markers()
+    own = [w for w in words[2:] if w not in markers]
+    return ' '.join(words[:2] + own + markers)
+
+
 class KeypairKind:
     noun = 'keypair'
 
@@ -56,17 +66,18 @@ class KeypairKind:
         self.private_key = None
 
     def bind(self, entry):
-        """Pick the key: the one an earlier attempt kept, else a new one."""
+        """Pick the key: the one an earlier attempt kept, else a new one.
+        Its comment carries the request's markers (see ``with_markers``)."""
         if not self._generated:
+            self._kwargs['public_key'] = with_markers(
+                self._kwargs['public_key'], self._request)
             return None
         if entry is not None and entry.secret:
             self.private_key = entry.secret
             public = public_of(entry.secret)
         else:
             self.private_key, public = generate(self._request.marker)
-        if not public.endswith(' ' + self._request.marker):
-            public = '%s %s' % (key_material(public), self._request.marker)
-        self._kwargs['public_key'] = public
+        self._kwargs['public_key'] = with_markers(public, self._request)
         return self.private_key
 
     @staticmethod
@@ -80,7 +91,7 @@ class KeypairKind:
                 self._kwargs['public_key']):
             return True
         comment = (body.get('public_key') or '').split()[2:]
-        if self._generated and comment == [self._request.marker]:
+        if self._generated and self._request.marker in comment:
             raise exceptions.CommandError(
                 'Keypair %s was created with %s from another host; its '
                 'private key is only in that host\'s journal. Nothing was '

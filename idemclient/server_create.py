@@ -100,11 +100,7 @@ class ServerKind:
         attempt = converge.attempt_tag(entry.request_id)
         self.own_attempts.add(attempt)
         kwargs = dict(self._kwargs)
-        tags = list(kwargs.get('tags') or [])
-        tags.append(request.marker)
-        if request.task_tag and request.client_token is not None:
-            tags.append(tokens.derive_tag(request.scope, request.task_tag,
-                                          prefix='task'))
+        tags = list(kwargs.get('tags') or []) + request.markers()
         tags.append(attempt)
         kwargs['tags'] = tags
         metadata = dict(kwargs.get('metadata') or {})

@@ -58,13 +58,18 @@ class SwapKind:
             else 'known'
 
     def send(self, entry):
-        self.compute.add_server_tag(self.server_id, entry.marker)
+        # The marker tells any host the swap was sent; the id tag lets
+        # "task show <id>" find it from any host.
+        markers = (entry.marker, tokens.id_tag(tasks.SWAP, entry.uuid))
+        for marker in markers:
+            self.compute.add_server_tag(self.server_id, marker)
         try:
             request_id = swap(self.compute, self.server_id, self.old_id,
                               self.new_id, entry.request_id)
         except api.ApiError as exc:
             if exc.status_code and 400 <= exc.status_code < 500:
-                self.compute.remove_server_tag(self.server_id, entry.marker)
+                for marker in markers:
+                    self.compute.remove_server_tag(self.server_id, marker)
             raise
         return None, [self.server_id], request_id
 

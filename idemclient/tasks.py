@@ -220,21 +220,56 @@ def view(entry, observation, now, tag=None, operation=None, uuid=None):
     return fields
 
 
+def _keypairs_marked(compute, marker):
+    return [k for k in compute.keypairs()
+            if marker in (k.get('public_key') or '').split()[2:]]
+
+
+def _created(compute, servers, task_id=None):
+    """The create a tag or id found: its winning servers (see converge)."""
+    winners = converge.groups(servers)[0]
+    return (CREATE, observe_servers(compute, winners), task_id or
+            tokens.task_id_of(winners[0].get('tags'), CREATE))
+
+
 def from_cloud(compute, scope, tag):
     """Tasks with this tag that only the cloud knows (another host sent
-    them): servers created with it, servers whose volume swap carried it."""
+    them), as (operation, observation, task id): servers created with it,
+    servers whose volume swap carried it, keypairs whose key comment has
+    it. The id is the one the sending host's journal gave it, read from
+    the resource (or derived from the tag)."""
     create_tag = tokens.derive_tag(scope, tag, prefix='task')
     swap_tag = swap_marker(scope, tag)
     servers = compute.servers_by_any_tag([create_tag, swap_tag])
     created = [s for s in servers if create_tag in (s.get('tags') or [])]
-    found = []
-    if created:
-        found.append((CREATE, observe_servers(compute, created)))
+    found = [_created(compute, created)] if created else []
     for server in servers:
         if swap_tag in (server.get('tags') or []):
             found.append((SWAP, observe_swap(compute, server['id']) or
-                          Observation('not-found', [server['id']])))
-    return found
+                          Observation('not-found', [server['id']]), None))
+    for keypair in _keypairs_marked(compute, create_tag):
+        found.append((KEYPAIR, Observation('succeeded', [keypair['name']]),
+                      tokens.task_id_of(keypair['public_key'].split(),
+                                        KEYPAIR)))
+    return [(op, obs, task_id or journal_mod.entry_id(
+        scope.key, op, 'task:' + tag)) for op, obs, task_id in found]
+
+
+def from_cloud_by_id(compute, task_id):
+    """The task with this id that only the cloud knows: the resource
+    carries the id (``token.id_tag``); [] or one (operation, observation,
+    task id)."""
+    create, swap = (tokens.id_tag(op, task_id) for op in (CREATE, SWAP))
+    servers = compute.servers_by_any_tag([create, swap])
+    created = [s for s in servers if create in (s.get('tags') or [])]
+    if created:
+        return [_created(compute, created, task_id)]
+    for server in servers:
+        return [(SWAP, observe_swap(compute, server['id']) or
+                 Observation('not-found', [server['id']]), task_id)]
+    keypairs = _keypairs_marked(compute, tokens.id_tag(KEYPAIR, task_id))
+    return [(KEYPAIR, Observation('succeeded', [k['name']]), task_id)
+            for k in keypairs[:1]]
 
 
 def show_by_tag(journal, compute, scope, tag, now):
@@ -242,10 +277,28 @@ def show_by_tag(journal, compute, scope, tag, now):
     entries = journal.by_task_tag(scope.key, tag)
     if entries:
         return [view(e, observe(e, compute), now) for e in entries]
-    # The id the sending host's journal gave it, when the tag came alone.
-    return [view(None, obs, now, tag=tag, operation=op,
-                 uuid=journal_mod.entry_id(scope.key, op, 'task:' + tag))
-            for op, obs in from_cloud(compute, scope, tag)]
+    return [view(None, obs, now, tag=tag, operation=op, uuid=task_id)
+            for op, obs, task_id in from_cloud(compute, scope, tag)]
+
+
+def show_by_id(journal, compute, scope, task_id, now):
+    """The task with this id in the caller's scope, as views ([] or one):
+    this host's entry, else what the cloud carries."""
+    entry = journal.get(task_id)
+    if entry is not None and entry.scope == scope.key:
+        return [view(entry, observe(entry, compute), now)]
+    if entry is not None or not _is_uuid(task_id):
+        return []  # another project's or user's; or no task id at all
+    return [view(None, obs, now, operation=op, uuid=found_id)
+            for op, obs, found_id in from_cloud_by_id(compute, task_id)]
+
+
+def _is_uuid(text):
+    import uuid
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
 
 
 def _settled(compute, entry, listing, settle_seconds, say):

@@ -70,3 +70,25 @@ def derive_tag(scope, token, prefix='idem'):
         return head + token
     room = MAX_TAG_LENGTH - len(head) - 1
     return head + '~' + _sha256(token)[:room]
+
+
+# What a task's resource carries so that its task id (the journal's entry
+# id, derived from the request key) is found from any host.
+_ID_PREFIXES = {'server.create': 'idem-tc-', 'server.swap_volume': 'idem-ts-',
+                'keypair.create': 'idem-tk-'}
+
+
+def id_tag(operation, task_id):
+    """``idem-tc-<32 hex>`` (create), ``-ts-`` (swap), ``-tk-`` (keypair)."""
+    return _ID_PREFIXES[operation] + task_id.replace('-', '')
+
+
+def task_id_of(markers, operation):
+    """The task id in a resource's tags (or key comment), else None."""
+    prefix = _ID_PREFIXES[operation]
+    for marker in markers or ():
+        if marker.startswith(prefix) and len(marker) == len(prefix) + 32:
+            hexa = marker[len(prefix):]
+            return '%s-%s-%s-%s-%s' % (hexa[:8], hexa[8:12], hexa[12:16],
+                                       hexa[16:20], hexa[20:])
+    return None

@@ -61,8 +61,9 @@ class TestServerKind(testtools.TestCase):
             request_id='req-0e1d-22', uuid='e1'))
         sent = create.call_args.kwargs
         self.assertEqual(['mine', request.marker,
-                          'task-%s-g' % SCOPE.key[:8], 'idem-at-0e1d22'],
-                         sent['tags'])
+                          'task-%s-g' % SCOPE.key[:8],
+                          'idem-tc-' + request.task_id.replace('-', ''),
+                          'idem-at-0e1d22'], sent['tags'])
         self.assertTrue(request.marker.startswith('idem-'))
         self.assertEqual('web', sent['metadata']['role'])
         self.assertEqual(request.fingerprint.encode(),
@@ -171,7 +172,8 @@ class TestKeypairKind(testtools.TestCase):
         secret = kind.bind(None)
         self.assertIn('OPENSSH PRIVATE KEY', secret)
         public = kind._kwargs['public_key']
-        self.assertTrue(public.endswith(' ' + request.marker))
+        self.assertEqual(public.split()[2:], [
+            request.marker, 'idem-tk-' + request.task_id.replace('-', '')])
         self.assertEqual(keypair_create.key_material(public),
                          keypair_create.key_material(
                              keypair_create.public_of(secret)))
@@ -187,7 +189,12 @@ class TestKeypairKind(testtools.TestCase):
     def test_supplied_key_binds_nothing(self):
         kind, _ = self.kind(public_key=PUBLIC, generated=False)
         self.assertIsNone(kind.bind(None))
-        self.assertEqual(PUBLIC, kind._kwargs['public_key'])
+        # the user's key, with the markers another host reads as comment
+        request = kind._request
+        self.assertEqual(' '.join([
+            PUBLIC, request.marker,
+            'idem-tk-' + request.task_id.replace('-', '')]),
+            kind._kwargs['public_key'])
 
     def test_find_matches_on_key_material_only(self):
         kind, _ = self.kind(keypair={'name': 'k1',

@@ -15,6 +15,7 @@ from requests_mock.contrib import fixture as rm_fixture
 import testtools
 
 from idemclient import client as api
+from idemclient import idempotent
 from idemclient import converge
 from idemclient import journal as jmod
 from idemclient import swap_volume
@@ -52,6 +53,11 @@ class TaskTestCase(testtools.TestCase):
                             'journal.sqlite')
         self.journal = jmod.Journal.open(path)
         self.addCleanup(self.journal.close)
+        self.keypairs()
+
+    def keypairs(self, *keypairs):
+        self.mock.get(NOVA + '/os-keypairs', json={'keypairs': [
+            {'keypair': k} for k in keypairs]})
 
     def pending(self, tag, operation=tasks.CREATE, age=10.0, target=None):
         marker = tokens.derive_tag(SCOPE, tag, prefix='task')
@@ -286,6 +292,70 @@ class TestFromCloud(TaskTestCase):
         self.assertEqual(sorted([tag, tasks.swap_marker(SCOPE, 'g')]),
                          sorted(query['tags-any'][0].split(',')))
 
+    def sent_from_another_host(self, operation, token='T', tag='g'):
+        """The request another host journaled: its task id and markers."""
+        request = idempotent.Request(operation, SCOPE, None,
+                                     tokens.derive_tag(SCOPE, token), token,
+                                     tag)
+        return request.task_id, request.markers()
+
+    def test_token_and_tag_show_the_sending_hosts_id_from_another(self):
+        task_id, markers = self.sent_from_another_host(tasks.CREATE)
+        self.assertEqual(jmod.entry_id(SCOPE.key, tasks.CREATE, 'token:T'),
+                         task_id)
+        self.servers({'id': 's1', 'status': 'ACTIVE', 'tags': markers,
+                      'created': LONG_AGO})
+        self.no_actions()
+        [fields] = tasks.show_by_tag(self.journal, self.compute, SCOPE, 'g',
+                                     time.time())
+        self.assertEqual((task_id, 's1'), (fields['uuid'],
+                                           fields['resource']))
+
+    def test_a_keypair_is_found_by_tag_from_another_host(self):
+        task_id, markers = self.sent_from_another_host(tasks.KEYPAIR)
+        self.servers()
+        self.keypairs({'name': 'k1', 'public_key': ' '.join(
+            ['ssh-ed25519', 'AAAA', 'me@host'] + markers)},
+            {'name': 'k2', 'public_key': 'ssh-ed25519 AAAA other'})
+        [fields] = tasks.show_by_tag(self.journal, self.compute, SCOPE, 'g',
+                                     time.time())
+        self.assertEqual(('keypair.create', 'succeeded', 'k1', task_id),
+                         (fields['task'], fields['state'],
+                          fields['resource'], fields['uuid']))
+
+    def test_an_id_from_another_host_is_found_on_the_cloud(self):
+        task_id, markers = self.sent_from_another_host(tasks.CREATE)
+        self.servers({'id': 's1', 'status': 'BUILD', 'tags': markers,
+                      'created': LONG_AGO})
+        self.no_actions()
+        [fields] = tasks.show_by_id(self.journal, self.compute, SCOPE,
+                                    task_id, time.time())
+        self.assertEqual((task_id, 'server.create', 'accepted', 's1'),
+                         (fields['uuid'], fields['task'], fields['state'],
+                          fields['resource']))
+        [query] = [r.qs for r in self.mock.request_history
+                   if r.path.endswith('/servers/detail')]
+        self.assertIn('idem-tc-' + task_id.replace('-', ''),
+                      query['tags-any'][0].split(','))
+
+    def test_a_keypair_id_from_another_host_is_found_on_the_cloud(self):
+        task_id, markers = self.sent_from_another_host(tasks.KEYPAIR)
+        self.servers()
+        self.keypairs({'name': 'k1', 'public_key': ' '.join(
+            ['ssh-ed25519', 'AAAA'] + markers)})
+        [fields] = tasks.show_by_id(self.journal, self.compute, SCOPE,
+                                    task_id, time.time())
+        self.assertEqual(('keypair.create', 'k1'),
+                         (fields['task'], fields['resource']))
+
+    def test_an_unknown_id_is_nothing(self):
+        self.servers()
+        self.assertEqual([], tasks.show_by_id(
+            self.journal, self.compute, SCOPE,
+            '0e1d9a5e-5d0c-4a43-9f0e-6f2b8e1d7a31', time.time()))
+        self.assertEqual([], tasks.show_by_id(
+            self.journal, self.compute, SCOPE, 'not-an-id', time.time()))
+
 
 def command(command_class, compute_adapter, journal_path):
     app = mock.Mock()
@@ -408,11 +478,19 @@ class TestSwap(TaskTestCase):
                             status_code=201)
         untag = self.mock.delete(NOVA + '/servers/s1/tags/swap-x',
                                  status_code=204)
+        entry_id = '0e1d9a5e-5d0c-4a43-9f0e-6f2b8e1d7a31'
+        id_tag = 'idem-ts-0e1d9a5e5d0c4a439f0e6f2b8e1d7a31'
+        tag_id = self.mock.put(NOVA + '/servers/s1/tags/' + id_tag,
+                               status_code=201)
+        untag_id = self.mock.delete(NOVA + '/servers/s1/tags/' + id_tag,
+                                    status_code=204)
         put = self.mock.put(
             NOVA + '/servers/s1/os-volume_attachments/old', status_code=403,
             json={'forbidden': {'message': 'Policy does not allow it'}})
-        entry = mock.Mock(marker='swap-x', request_id='req-mine')
+        entry = mock.Mock(marker='swap-x', request_id='req-mine',
+                          uuid=entry_id)
         exc = self.assertRaises(api.ApiError, self.kind().send, entry)
+        self.assertTrue(tag_id.called and untag_id.called)
         self.assertEqual(403, exc.status_code)
         self.assertTrue(str(exc).startswith(
             'Nova allows volume swaps only to the service role'), str(exc))
