@@ -126,4 +126,10 @@ def acquire(url, name, on_wait=None, timeout=WAIT_SECONDS,
 
 
 def _first_line(exc):
-    return (str(exc) or type(exc).__name__).strip().splitlines()[0]
+    """What went wrong, in a few words: tooz's own errors often say
+    nothing but wrap the cause."""
+    text = str(exc).strip() or type(exc).__name__
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and not str(exc).strip():
+        text = '%s: %s' % (text, str(cause).strip() or type(cause).__name__)
+    return text.splitlines()[0]

@@ -15,7 +15,7 @@ import urllib.request
 import fixtures
 
 
-def _free_port():
+def free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
@@ -30,7 +30,7 @@ class Etcd(fixtures.Fixture):
                                  'etcd-server (.ci/run does it)')
         data = tempfile.mkdtemp(prefix='idem-etcd-')
         self.addCleanup(shutil.rmtree, data, True)
-        client, peer = _free_port(), _free_port()
+        client, peer = free_port(), free_port()
         self.url = 'http://127.0.0.1:%d' % client
         self.log = open(os.path.join(data, 'etcd.log'), 'w')
         self.addCleanup(self.log.close)

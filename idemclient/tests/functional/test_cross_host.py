@@ -104,6 +104,24 @@ class TestSettle(CrossHostTestCase):
             rerun.stdout)])
 
 
+class TestBackendDown(CrossHostTestCase):
+
+    def test_an_unreachable_backend_is_one_line_and_sends_nothing(self):
+        name = 'down-' + self.uid
+        port = etcd.free_port()  # nothing listens there
+        result = self.osc(*(base.CREATE + ('--client-token', 't', name)),
+                          env={'IDEMCLIENT_COORDINATION_URL':
+                               'etcd3+http://127.0.0.1:%d' % port})
+        self.assertEqual(1, result.returncode, result.stderr)
+        self.assertEqual(
+            ['The coordination backend etcd3+http://127.0.0.1:%d cannot be '
+             'used' % port], [line.split(' (')[0]
+                              for line in result.stderr.splitlines()])
+        self.assertTrue(result.stderr.strip().endswith('Nothing was sent.'))
+        self.assertEqual([], self.servers_named(name))
+        self.assertEqual([], self.journal_entries())
+
+
 class TestEtcd(CrossHostTestCase):
     """The optional tooz lock on a real etcd: one create is sent at all."""
 

@@ -12,7 +12,7 @@ class TestFullDisk(test_tasks.TaskTestCase):
 
     def test_create_says_the_disk_is_full_and_where_and_sends_nothing(self):
         name = 'full-' + self.uid
-        self.create_server(name + '-a', '--task-tag', 'a-' + self.uid)
+        self.create_server('seed-' + self.uid, '--task-tag', self.uid)
         result, inside = self.osc_full_disk(
             self.journal, *(base.CREATE + ('--client-token', 't', name)))
         self.assertEqual(1, result.returncode, result.stderr)

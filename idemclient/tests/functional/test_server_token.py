@@ -25,9 +25,15 @@ class TestServerToken(base.FunctionalTestCase):
         self.assertIn('id: %s' % first['id'], yaml_run.stdout)
         servers = self.servers_named(name)
         self.assertEqual([first['id']], [s['id'] for s in servers])
-        # the marker is on the server itself, with its attempt's tag
-        marker, attempt = sorted(servers[0]['tags'])
-        self.assertTrue(marker.startswith('idem-') and token in marker)
+        # the marker is on the server itself, with its attempt's tag and
+        # its task id's
+        tags = servers[0]['tags']
+        [entry] = self.journal_entries()
+        self.assertEqual(3, len(tags), tags)
+        self.assertIn('idem-tc-' + entry['uuid'].replace('-', ''), tags)
+        [marker] = [t for t in tags if t.endswith('-' + token)]
+        self.assertTrue(marker.startswith('idem-'), marker)
+        [attempt] = [t for t in tags if t.startswith('idem-at-')]
         self.assertRegex(attempt, '^idem-at-[0-9a-f]{32}$')
         self.assertIn('idemclient:params', servers[0]['metadata'])
         [entry] = self.journal_entries()

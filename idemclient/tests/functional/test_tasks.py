@@ -127,6 +127,50 @@ class TestLostCreates(TaskTestCase):
                       other.stderr)
 
 
+class TestFromAnotherHost(TaskTestCase):
+    """What one host sent, asked about from another with no journal entry:
+    by tag and by the task id the sending host printed."""
+
+    def elsewhere(self, *args):
+        return self.json_of(*args, journal=os.path.join(self.tmp,
+                                                        'host2.sqlite'))
+
+    def test_a_keypair_by_tag_and_by_id(self):
+        name, tag = 'kp-' + self.uid, 'kp-' + self.uid
+        self.assertOK(self.osc('keypair', 'create', '--task-tag', tag, name))
+        self.addCleanup(self.compute, 'DELETE', '/os-keypairs/' + name)
+        [entry] = self.journal_entries()
+        for shown in (self.elsewhere('task', 'show', '--tag', tag),
+                      self.elsewhere('task', 'show', entry['uuid'])):
+            self.assertEqual(
+                (entry['uuid'], 'keypair.create', 'succeeded', name),
+                (shown['uuid'], shown['task'], shown['state'],
+                 shown['resource']))
+
+    def test_token_and_tag_give_the_same_id_everywhere(self):
+        name, tag = 'both-' + self.uid, 'both-' + self.uid
+        server = self.create_server(name, '--client-token', 'tok-' + self.uid,
+                                    '--task-tag', tag)
+        [entry] = self.journal_entries()
+        mine = self.json_of('task', 'show', '--tag', tag)
+        by_tag = self.elsewhere('task', 'show', '--tag', tag)
+        by_id = self.elsewhere('task', 'show', entry['uuid'])
+        self.assertEqual([(entry['uuid'], server['id'])] * 3,
+                         [(s['uuid'], s['resource'])
+                          for s in (mine, by_tag, by_id)])
+
+    def test_an_id_is_not_found_from_another_project(self):
+        server = self.create_server('id-' + self.uid, '--client-token',
+                                    'tok-' + self.uid)
+        [entry] = self.journal_entries()
+        self.assertEqual(server['id'], self.elsewhere(
+            'task', 'show', entry['uuid'])['resource'])
+        other = self.osc('task', 'show', entry['uuid'], user='demo')
+        self.assertEqual(1, other.returncode, other.stdout)
+        self.assertIn('No task with %s exists' % entry['uuid'],
+                      other.stderr)
+
+
 class TestSwap(TaskTestCase):
 
     def test_swap_reports_start_and_end_from_any_host(self):
@@ -143,6 +187,10 @@ class TestSwap(TaskTestCase):
         [event] = [e for e in events if e['event'] == 'compute_swap_volume']
         self.assertEqual('Success', event['result'])
         self.assertTrue(event['start_time'] and event['finish_time'])
+        by_id = self.json_of('task', 'show', swapped['uuid'],
+                             journal=os.path.join(self.tmp, 'h3'))
+        self.assertEqual(('server.swap_volume', 'succeeded', server_id),
+                         (by_id['task'], by_id['state'], by_id['resource']))
         actions = self.compute('GET', '/servers/%s/os-instance-actions'
                                % server_id).json()['instanceActions']
         again = self.osc(*args)
