@@ -8,10 +8,10 @@ alone: the journal says what this host sent, the cloud says what happened.
 
 import datetime
 
-from idemclient import client as api
-from idemclient import converge
-from idemclient import journal as journal_mod
-from idemclient import token as tokens
+from idemclient.clients import errors
+from idemclient.core import converge
+from idemclient.core import journal as journal_mod
+from idemclient.core import token as tokens
 
 # state: what it means and what to do next (doc/source/tasks.rst has the
 # same table)
@@ -96,7 +96,7 @@ def _action(compute, server_id, name, request_id=None, since=None):
     ``since``, an epoch, allowing a minute of clock skew)."""
     try:
         actions = compute.instance_actions(server_id)
-    except api.ApiError:
+    except errors.ApiError:
         return None
     for action in actions:
         if request_id and action.get('request_id') != request_id:

@@ -206,7 +206,9 @@ def bench_tooz_import(runs):
     idemclient's own modules; and that an unconfigured run loads none."""
     code = ('import time, sys\n'
             'import openstackclient.shell, openstack, osc_lib.command\n'
-            'from idemclient import hooks, server_create, idempotent\n'
+            'from idemclient import hooks\n'
+            'from idemclient.kinds import server\n'
+            'from idemclient.core import idempotent\n'
             'assert "tooz" not in sys.modules\n'
             't = time.perf_counter()\n'
             'import tooz.coordination, tooz.drivers.etcd3gw\n'
@@ -225,8 +227,8 @@ def bench_resume(pending=1000, real=5):
     which the cloud really has (their clients "died" after sending)."""
     import sqlite3
     from idemclient.tests.functional import base
-    from idemclient import journal as jmod
-    from idemclient import token as tokens
+    from idemclient.core import journal as jmod
+    from idemclient.core import token as tokens
     env = base.osc_env('admin', '/dev/null')
     journal = os.path.join(tempfile.mkdtemp(), 'journal.sqlite')
     uid = uuid.uuid4().hex[:8]
@@ -263,8 +265,8 @@ def bench_resume(pending=1000, real=5):
 
 def bench_journal(entries):
     import sqlite3
-    from idemclient import journal as jmod
-    from idemclient.token import Scope
+    from idemclient.core import journal as jmod
+    from idemclient.core.token import Scope
     tmp = tempfile.mkdtemp()
     path = os.path.join(tmp, 'journal.sqlite')
     jmod.Journal.open(path).close()

@@ -15,6 +15,7 @@ if [ "$(cat .venv/.idemclient-stamp 2>/dev/null)" != "$stamp" ] || \
    ! .venv/bin/python -c 'import idemclient.hooks, cliff.sphinxext' \
      2>/dev/null; then
   echo "installing idemclient and its test and docs requirements into .venv"
+  rm -rf idemclient.egg-info  # pbr would keep stale entry points from it
   log=$(mktemp)
   .venv/bin/pip install -q -c tools/client-constraints.txt \
     -r requirements.txt -r test-requirements.txt -r doc/requirements.txt \

@@ -14,6 +14,7 @@ These directives call the same ``get_parser`` that ``--help`` calls:
 import argparse
 import importlib.metadata
 import inspect
+import types
 
 from docutils import nodes
 from docutils.parsers import rst
@@ -78,7 +79,8 @@ class HookOptions(_OptionsDirective):
         prog = 'openstack ' + group[len(HOOK_GROUP_PREFIX):].replace(
             '_', ' ')
         parser = argparse.ArgumentParser(prog=prog, add_help=False)
-        hook_class(None).get_parser(parser)
+        command = types.SimpleNamespace(cmd_name=prog[len('openstack '):])
+        hook_class(command).get_parser(parser)
         return self.render(inspect.getdoc(hook_class), prog, parser)
 
 

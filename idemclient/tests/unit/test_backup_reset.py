@@ -12,8 +12,9 @@ from osc_lib import exceptions
 from requests_mock.contrib import fixture as rm_fixture
 import testtools
 
-from idemclient import backup_commands
-from idemclient import client as api
+from idemclient.clients import block_storage as volume_api
+from idemclient.clients import errors
+from idemclient.commands import backup as backup_commands
 
 ROOT = 'http://cinder.example'
 CINDER = ROOT + '/v3/proj'
@@ -293,7 +294,8 @@ class TestClient(ResetTestCase):
             self.mock.get(url, json={'versions': [{
                 'id': 'v3.0', 'status': 'CURRENT',
                 'links': [{'rel': 'self', 'href': ROOT + '/v3/'}]}]})
-        api.BlockStorageClient(self.adapter).reset_backup_state(B1, 'error')
+        volume_api.BlockStorageClient(self.adapter).reset_backup_state(
+            B1, 'error')
         self.assertNotIn('OpenStack-API-Version',
                          self.posts[B1].last_request.headers)
 
@@ -301,7 +303,7 @@ class TestClient(ResetTestCase):
         self.mock.get(CINDER + '/backups/nope', **error(
             404, 'itemNotFound', 'Backup nope could not be found.'))
         self.mock.get(CINDER + '/backups?name=nope', json={'backups': []})
-        exc = self.assertRaises(api.ApiError, api.BlockStorageClient(
+        exc = self.assertRaises(errors.ApiError, volume_api.BlockStorageClient(
             self.adapter).find_backup, 'nope')
         self.assertEqual("No backup with a name or ID of 'nope' exists.",
                          str(exc))

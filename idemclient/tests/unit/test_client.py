@@ -7,7 +7,8 @@ from keystoneauth1 import token_endpoint
 from requests_mock.contrib import fixture as rm_fixture
 import testtools
 
-from idemclient import client
+from idemclient.clients import compute as client
+from idemclient.clients import errors
 
 NOVA = 'http://nova.example/v2.1'
 
@@ -92,7 +93,7 @@ class TestServersByTag(ClientTestCase):
         self.mock.get(NOVA + '/servers/detail', status_code=406, json={
             'computeFault': {'message': 'Version 2.26 is not supported'}},
             headers={'x-openstack-request-id': 'req-1'})
-        exc = self.assertRaises(client.ApiError, self.client.servers_by_tag,
+        exc = self.assertRaises(errors.ApiError, self.client.servers_by_tag,
                                 't')
         self.assertEqual((406, 'req-1'), (exc.status_code, exc.request_id))
         self.assertEqual('Cannot list servers: Version 2.26 is not supported '
@@ -102,7 +103,7 @@ class TestServersByTag(ClientTestCase):
         self.adapter.connect_retries = 0
         self.mock.get(NOVA + '/servers/detail',
                       exc=ks_exceptions.ConnectFailure('refused'))
-        exc = self.assertRaises(client.ApiError, self.client.servers_by_tag,
+        exc = self.assertRaises(errors.ApiError, self.client.servers_by_tag,
                                 't')
         self.assertIsNone(exc.status_code)
         self.assertIn('refused', str(exc))
@@ -120,7 +121,7 @@ class TestShow(ClientTestCase):
     def test_other_errors_are_not_taken_for_gone(self):
         self.mock.get(NOVA + '/servers/a', status_code=500,
                       json={'computeFault': {'message': 'boom'}})
-        self.assertRaises(client.ApiError, self.client.get_server, 'a')
+        self.assertRaises(errors.ApiError, self.client.get_server, 'a')
 
     def test_keypair_by_name_with_owner(self):
         self.mock.get(NOVA + '/os-keypairs/k1',
@@ -148,7 +149,7 @@ class TestGuardedCreate(ClientTestCase):
         req = self.mock.last_request
         self.assertEqual('req-mine', req.headers['X-OpenStack-Request-ID'])
         self.assertEqual('T 1', req.headers['X-Client-Token'])
-        self.assertEqual('req-cloud', client.response_request_id(response))
+        self.assertEqual('req-cloud', errors.response_request_id(response))
         self.assertIs(result, response)
 
     def test_no_client_token_header_without_a_token(self):

@@ -170,7 +170,8 @@ class TestHookHelp(testtools.TestCase):
         problems = []
         for name, cls in self.hooks().items():
             parser = argparse.ArgumentParser(prog='openstack x create')
-            cls(mock.Mock()).get_parser(parser)
+            command = name.split(':')[0].split('.')[-1].replace('_', ' ')
+            cls(mock.Mock(cmd_name=command)).get_parser(parser)
             actions = added_actions(parser, argparse.ArgumentParser())
             if not actions:
                 problems.append('%s: adds no options' % name)
@@ -193,7 +194,7 @@ class TestGlobalOptionHelp(testtools.TestCase):
 class TestTaskShowHelp(testtools.TestCase):
 
     def test_lists_every_state_after_its_own_summary(self):
-        from idemclient import task_commands
+        from idemclient.commands import task as task_commands
         from idemclient import tasks
         text = task_commands.ShowTask(mock.Mock(), mock.Mock()) \
             .get_description()

@@ -16,10 +16,10 @@ import fixtures
 from openstack.compute.v2 import server as sdk_server
 import testtools
 
-from idemclient import converge
-from idemclient import idempotent
-from idemclient import server_create
-from idemclient.token import Scope
+from idemclient.core import converge
+from idemclient.core import idempotent
+from idemclient.core.token import Scope
+from idemclient.kinds import server as server_kind
 
 SCOPE = Scope('http://k/v3', 'p', 'u')
 KWARGS = {'name': 'web1', 'image_id': 'img', 'flavor_id': '1',
@@ -115,7 +115,7 @@ class Host:
         what it prints."""
         try:
             self.nova.at(self.lookup_at)
-            request = server_create.request_for(SCOPE, KWARGS, 'T', None)
+            request = server_kind.request_for(SCOPE, KWARGS, 'T', None)
             kind = kind_class(self, self.create, KWARGS, request, D)
             server = idempotent.run_once(self.journal, request, kind,
                                          lambda message: None)
@@ -127,7 +127,7 @@ class Host:
             self.error = exc
 
 
-class NaiveKind(server_create.ServerKind):
+class NaiveKind(server_kind.ServerKind):
     """The naive rule: list right after the POST (once it is visible) and
     at the lookup, earliest (created, id) wins, delete one's own losers."""
 
@@ -186,7 +186,7 @@ class CounterexampleTest(testtools.TestCase):
         self.assertNaiveBreaks(*self.play(NaiveKind, *self.SAME_SECOND_TIE))
 
     def test_same_second_tie_settles(self):
-        self.assertConverged(*self.play(server_create.ServerKind,
+        self.assertConverged(*self.play(server_kind.ServerKind,
                                         *self.SAME_SECOND_TIE))
 
     # 2: a third run's lookup finds A's server in the window and adopts it;
@@ -199,7 +199,7 @@ class CounterexampleTest(testtools.TestCase):
                                           *self.THIRD_RUN_IN_THE_WINDOW))
 
     def test_third_run_in_the_window_settles(self):
-        nova, hosts = self.play(server_create.ServerKind,
+        nova, hosts = self.play(server_kind.ServerKind,
                                 *self.THIRD_RUN_IN_THE_WINDOW)
         self.assertConverged(nova, hosts)
         self.assertEqual('1c-b', hosts[2].printed)
@@ -214,19 +214,19 @@ class CounterexampleTest(testtools.TestCase):
         self.assertNaiveBreaks(*self.play(NaiveKind, *self.CLOCK_SKEW))
 
     def test_clock_skew_settles(self):
-        self.assertConverged(*self.play(server_create.ServerKind,
+        self.assertConverged(*self.play(server_kind.ServerKind,
                                         *self.CLOCK_SKEW))
 
     def test_a_slowly_visible_server_settles(self):
         # B's server shows up 0.8 s after its POST returned: still inside
         # the window, so it is seen before anything is final.
         self.assertConverged(*self.play(
-            server_create.ServerKind,
+            server_kind.ServerKind,
             ('A', {'post_at': 0.1, 'server_id': '9f-a'}),
             ('B', {'post_at': 0.2, 'server_id': '1c-b', 'delay': 0.8})))
 
     def test_a_loser_learns_the_winners_id_not_its_own_password(self):
-        nova, hosts = self.play(server_create.ServerKind,
+        nova, hosts = self.play(server_kind.ServerKind,
                                 *self.SAME_SECOND_TIE)
         self.assertEqual(['1c-b'], sorted(nova.servers))
         self.assertEqual('1c-b', hosts[0].printed)

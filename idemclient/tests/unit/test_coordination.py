@@ -9,7 +9,7 @@ from unittest import mock
 import fixtures
 import testtools
 
-from idemclient import coordination
+from idemclient.core import coordination
 
 HOLDER = '''
 import sys, time
@@ -112,8 +112,10 @@ class TestImportCost(testtools.TestCase):
 
     def test_a_run_without_a_backend_never_imports_tooz(self):
         code = ('import sys\n'
-                'from idemclient import hooks, server_create, idempotent\n'
-                'from idemclient import coordination\n'
+                'from idemclient import hooks\n'
+                'from idemclient.kinds import server\n'
+                'from idemclient.core import idempotent\n'
+                'from idemclient.core import coordination\n'
                 'coordination.backend_url({}, {})\n'
                 'print(sorted(m for m in sys.modules if "tooz" in m))\n')
         out = subprocess.run([sys.executable, '-c', code], check=True,

@@ -1,6 +1,6 @@
 import testtools
 
-from idemclient.fingerprint import Fingerprint
+from idemclient.core.fingerprint import Fingerprint
 
 PARAMS = {'name': 'web1', 'image_id': 'img', 'flavor_id': '1',
           'min_count': 1, 'max_count': 1, 'networks': 'none'}

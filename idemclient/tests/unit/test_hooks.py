@@ -15,9 +15,14 @@ import testtools
 from idemclient import hooks
 
 
+NAMES = {server.CreateServer: 'server create',
+         keypair.CreateKeypair: 'keypair create'}
+
+
 def hooked(command_class, hook_class, app):
     """OSC's command with our hook loaded the way cliff loads it."""
     cmd = command_class(app, None, cmd_name=None)
+    cmd.cmd_name = NAMES[command_class]
     hook = hook_class(cmd)
     cmd._hooks = extension.ExtensionManager.make_test_instance(
         [extension.Extension('idemclient', None, hook_class, hook)])
@@ -42,8 +47,8 @@ class TestParsers(HookTestCase):
 
     def test_hooked_commands_still_build_and_show_options(self):
         for command_class, hook_class in (
-                (server.CreateServer, hooks.ServerCreateHook),
-                (keypair.CreateKeypair, hooks.KeypairCreateHook)):
+                (server.CreateServer, hooks.IdempotentCreateHook),
+                (keypair.CreateKeypair, hooks.IdempotentCreateHook)):
             cmd, _ = hooked(command_class, hook_class, self.app)
             parser = cmd.get_parser('openstack x create')
             text = parser.format_help()
@@ -52,7 +57,7 @@ class TestParsers(HookTestCase):
             self.assertIn('printable ASCII', text)
 
     def test_server_create_parses_with_the_options(self):
-        cmd, _ = hooked(server.CreateServer, hooks.ServerCreateHook,
+        cmd, _ = hooked(server.CreateServer, hooks.IdempotentCreateHook,
                         self.app)
         args = cmd.get_parser('openstack server create').parse_args([
             '--client-token', 'T', '--task-tag', 'G', '--flavor', 'f',
@@ -62,21 +67,31 @@ class TestParsers(HookTestCase):
 
     def test_entry_points_are_installed(self):
         for group, hook_class in (
-                ('openstack.cli.server_create', hooks.ServerCreateHook),
-                ('openstack.cli.keypair_create', hooks.KeypairCreateHook)):
+                ('openstack.cli.server_create', hooks.IdempotentCreateHook),
+                ('openstack.cli.keypair_create', hooks.IdempotentCreateHook)):
             mgr = extension.ExtensionManager(group)
             self.assertIn(hook_class, [e.plugin for e in mgr])
 
     def test_hooks_implement_the_whole_contract(self):
-        for hook_class in (hooks.ServerCreateHook, hooks.KeypairCreateHook):
-            self.assertTrue(issubclass(hook_class, cliff_hooks.CommandHook))
-            hook_class(mock.Mock())  # abstract methods all implemented
+        self.assertTrue(issubclass(hooks.IdempotentCreateHook,
+                                   cliff_hooks.CommandHook))
+        for name in hooks.KINDS:  # abstract methods all implemented
+            hooks.IdempotentCreateHook(mock.Mock(cmd_name=name))
+
+    def test_every_kind_in_the_table_can_be_installed(self):
+        import importlib
+        for module, noun, prepare in hooks.KINDS.values():
+            self.assertTrue(callable(importlib.import_module(module).install))
+            if prepare:
+                name, _, function = prepare.partition(':')
+                self.assertTrue(callable(getattr(
+                    importlib.import_module(name), function)))
 
 
 class TestBefore(HookTestCase):
 
     def parse(self, argv, command_class=server.CreateServer,
-              hook_class=hooks.ServerCreateHook):
+              hook_class=hooks.IdempotentCreateHook):
         cmd, hook = hooked(command_class, hook_class, self.app)
         args = cmd.get_parser('openstack x create').parse_args(argv)
         return cmd, hook, args
@@ -116,7 +131,7 @@ class TestBefore(HookTestCase):
         _, hook, args = self.parse(
             ['--client-token', 'T', '--private-key',
              os.path.join(self.dir, 'k'), 'k1'],
-            keypair.CreateKeypair, hooks.KeypairCreateHook)
+            keypair.CreateKeypair, hooks.IdempotentCreateHook)
         hook.before(args)
         # OSC reads an empty public key; the hook supplies the real one.
         self.assertEqual(os.devnull, args.public_key)
@@ -127,7 +142,7 @@ class TestBefore(HookTestCase):
         path = os.path.join(self.dir, 'k1.pem')
         _, hook, args = self.parse(['--private-key', path, 'k1'],
                                    keypair.CreateKeypair,
-                                   hooks.KeypairCreateHook)
+                                   hooks.IdempotentCreateHook)
         old = os.umask(0o022)
         try:
             hook.before(args)
@@ -139,7 +154,7 @@ class TestBefore(HookTestCase):
 
     def test_after_without_token_returns_its_input(self):
         _, hook, args = self.parse(['k1'], keypair.CreateKeypair,
-                                   hooks.KeypairCreateHook)
+                                   hooks.IdempotentCreateHook)
         hook.before(args)
         marker = object()
         self.assertIs(marker, hook.after(args, marker))

@@ -7,11 +7,11 @@ import fixtures
 from osc_lib import exceptions
 import testtools
 
-from idemclient import client as api
-from idemclient import fingerprint as fp
-from idemclient import idempotent
-from idemclient import journal as jmod
-from idemclient.token import Scope
+from idemclient.clients import errors
+from idemclient.core import fingerprint as fp
+from idemclient.core import idempotent
+from idemclient.core import journal as jmod
+from idemclient.core.token import Scope
 
 SCOPE = Scope('http://k/v3', 'project', 'user')
 PARAMS = {'name': 'web1', 'flavor_id': '1', 'image_id': 'img'}
@@ -60,7 +60,7 @@ class FakeKind:
         self.cloud.resources[self.request.marker] = (
             rid, self.request.fingerprint)
         if self.cloud.lose_response:
-            raise api.ApiError('read timeout')
+            raise errors.ApiError('read timeout')
         return 'created:' + rid, [rid], 'req-cloud'
 
 
@@ -134,7 +134,7 @@ class TestRunOnce(testtools.TestCase):
         self.assertIsNone(self.entry())
 
     def test_client_error_marks_failed_and_frees_the_token(self):
-        self.cloud.fail_with = api.ApiError('Invalid flavor', 400)
+        self.cloud.fail_with = errors.ApiError('Invalid flavor', 400)
         exc = self.assertRaises(exceptions.CommandError, self.run_once)
         self.assertIn('Invalid flavor', str(exc))
         self.assertEqual('failed', self.entry().state)
@@ -149,7 +149,7 @@ class TestRunOnce(testtools.TestCase):
             self.cloud.posts.append(entry.request_id)
             self.cloud.resources[self.kind.request.marker] = (
                 'theirs', self.kind.request.fingerprint)
-            raise api.ApiError('Quota exceeded', 403)
+            raise errors.ApiError('Quota exceeded', 403)
         self.run_once_with_send(refused)
         self.assertEqual(('done', ['theirs']),
                          (self.entry().state, self.entry().resource_ids))
@@ -157,7 +157,7 @@ class TestRunOnce(testtools.TestCase):
 
     def test_refused_and_nothing_found_is_failed(self):
         def refused(entry):
-            raise api.ApiError('Quota exceeded', 403)
+            raise errors.ApiError('Quota exceeded', 403)
         exc = self.assertRaises(exceptions.CommandError,
                                 self.run_once_with_send, refused)
         self.assertIn('Quota exceeded', str(exc))
@@ -186,7 +186,7 @@ class TestRunOnce(testtools.TestCase):
                                lambda held: released.append(
                                    held._coordinator) or real(held)):
             self.run_once_coordinated(url)
-            self.cloud.fail_with = api.ApiError('Invalid flavor', 400)
+            self.cloud.fail_with = errors.ApiError('Invalid flavor', 400)
             self.assertRaises(exceptions.CommandError,
                               self.run_once_coordinated, url, 'U')
         self.assertEqual(2, len([c for c in released if c is not None]))
@@ -221,14 +221,14 @@ class TestRunOnce(testtools.TestCase):
                                              self.entry().resource_ids))
 
     def test_server_error_stays_pending(self):
-        self.cloud.fail_with = api.ApiError('boom', 500)
+        self.cloud.fail_with = errors.ApiError('boom', 500)
         self.assertRaises(exceptions.CommandError, self.run_once)
         self.assertEqual('pending', self.entry().state)
 
     def test_pending_that_never_landed_waits_then_resends(self):
         self.useFixture(fixtures.MonkeyPatch(
-            'idemclient.idempotent.SETTLE_SECONDS', 0.2))
-        self.cloud.fail_with = api.ApiError('connection reset')
+            'idemclient.core.idempotent.SETTLE_SECONDS', 0.2))
+        self.cloud.fail_with = errors.ApiError('connection reset')
         self.assertRaises(exceptions.CommandError, self.run_once)
         self.cloud.resources.clear()  # it never reached the cloud
         self.cloud.fail_with = None

@@ -10,8 +10,8 @@ import time
 import fixtures
 import testtools
 
-from idemclient import journal as jmod
-from idemclient.token import Scope
+from idemclient.core import journal as jmod
+from idemclient.core.token import Scope
 
 SCOPE = Scope('http://k/v3', 'project', 'user')
 
@@ -335,8 +335,8 @@ class TestDiskFull(JournalTestCase):
 ON_A_REAL_DISK = """
 import os, shutil, subprocess, sys
 sys.path.insert(0, %r)
-from idemclient import journal as jmod
-from idemclient.token import Scope
+from idemclient.core import journal as jmod
+from idemclient.core.token import Scope
 mount, source, how = sys.argv[1:4]
 subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', mount],
                check=True)

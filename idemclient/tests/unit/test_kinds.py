@@ -5,10 +5,10 @@ from unittest import mock
 from osc_lib import exceptions
 import testtools
 
-from idemclient import converge
-from idemclient import keypair_create
-from idemclient import server_create
-from idemclient.token import Scope
+from idemclient.core import converge
+from idemclient.core.token import Scope
+from idemclient.kinds import keypair as keypair_kind
+from idemclient.kinds import server as server_kind
 
 SCOPE = Scope('http://k/v3', 'p', 'u')
 KWARGS = {'name': 'web1', 'image_id': 'img', 'flavor_id': '1',
@@ -49,10 +49,10 @@ class TestServerKind(testtools.TestCase):
 
     def kind(self, client, create=None, kwargs=KWARGS, task_tag=None,
              settle_seconds=3.0):
-        request = server_create.request_for(SCOPE, kwargs, 'T', task_tag)
+        request = server_kind.request_for(SCOPE, kwargs, 'T', task_tag)
         create = create or mock.Mock(return_value=mock.Mock(id='s1'))
-        return server_create.ServerKind(client, create, kwargs, request,
-                                        settle_seconds), request, create
+        return server_kind.ServerKind(client, create, kwargs, request,
+                                      settle_seconds), request, create
 
     def test_send_adds_marker_attempt_tag_and_fingerprint(self):
         client = FakeClient()
@@ -161,11 +161,11 @@ class TestKeypairKind(testtools.TestCase):
 
     def kind(self, keypair=None, public_key='', generated=True):
         kwargs = {'name': 'k1', 'public_key': public_key}
-        request = keypair_create.request_for(SCOPE, kwargs, 'T', None,
-                                             generated)
-        return keypair_create.KeypairKind(FakeClient(keypair=keypair),
-                                          mock.Mock(), kwargs, request,
-                                          generated), request
+        request = keypair_kind.request_for(SCOPE, kwargs, 'T', None,
+                                           generated)
+        return keypair_kind.KeypairKind(FakeClient(keypair=keypair),
+                                        mock.Mock(), kwargs, request,
+                                        generated), request
 
     def test_new_key_is_generated_with_the_marker_as_comment(self):
         kind, request = self.kind()
@@ -174,9 +174,9 @@ class TestKeypairKind(testtools.TestCase):
         public = kind._kwargs['public_key']
         self.assertEqual(public.split()[2:], [
             request.marker, 'idem-tk-' + request.task_id.replace('-', '')])
-        self.assertEqual(keypair_create.key_material(public),
-                         keypair_create.key_material(
-                             keypair_create.public_of(secret)))
+        self.assertEqual(keypair_kind.key_material(public),
+                         keypair_kind.key_material(
+                             keypair_kind.public_of(secret)))
 
     def test_kept_key_is_reused(self):
         first, _ = self.kind()

@@ -14,15 +14,16 @@ from osc_lib import exceptions
 from requests_mock.contrib import fixture as rm_fixture
 import testtools
 
-from idemclient import client as api
-from idemclient import idempotent
-from idemclient import converge
-from idemclient import journal as jmod
-from idemclient import swap_volume
-from idemclient import task_commands
 from idemclient import tasks
-from idemclient import token as tokens
-from idemclient.token import Scope
+from idemclient.clients import compute as compute_api
+from idemclient.clients import errors
+from idemclient.commands import task as task_commands
+from idemclient.core import converge
+from idemclient.core import idempotent
+from idemclient.core import journal as jmod
+from idemclient.core import token as tokens
+from idemclient.core.token import Scope
+from idemclient.kinds import volume_swap as swap_volume
 
 NOVA = 'http://nova.example/v2.1'
 SCOPE = Scope('http://k/v3', 'project', 'user')
@@ -48,7 +49,7 @@ class TaskTestCase(testtools.TestCase):
         sess = session.Session(auth=token_endpoint.Token(NOVA, 'tok'))
         self.adapter = adapter.Adapter(sess, service_type='compute',
                                        endpoint_override=NOVA)
-        self.compute = api.ComputeClient(self.adapter)
+        self.compute = compute_api.ComputeClient(self.adapter)
         path = os.path.join(self.useFixture(fixtures.TempDir()).path,
                             'journal.sqlite')
         self.journal = jmod.Journal.open(path)
@@ -370,7 +371,7 @@ class TestCommands(TaskTestCase):
     def setUp(self):
         super().setUp()
         self.scope = self.useFixture(fixtures.MockPatch(
-            'idemclient.hooks.scope_of', return_value=SCOPE))
+            'idemclient.context.scope_of', return_value=SCOPE))
 
     def run_show(self, *argv):
         cmd = command(task_commands.ShowTask, self.adapter,
@@ -489,7 +490,7 @@ class TestSwap(TaskTestCase):
             json={'forbidden': {'message': 'Policy does not allow it'}})
         entry = mock.Mock(marker='swap-x', request_id='req-mine',
                           uuid=entry_id)
-        exc = self.assertRaises(api.ApiError, self.kind().send, entry)
+        exc = self.assertRaises(errors.ApiError, self.kind().send, entry)
         self.assertTrue(tag_id.called and untag_id.called)
         self.assertEqual(403, exc.status_code)
         self.assertTrue(str(exc).startswith(

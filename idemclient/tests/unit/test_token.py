@@ -1,6 +1,6 @@
 import testtools
 
-from idemclient import token
+from idemclient.core import token
 
 
 class TestValidate(testtools.TestCase):

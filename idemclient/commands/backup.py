@@ -11,8 +11,9 @@ import time
 from osc_lib.command import command
 from osc_lib import exceptions
 
-from idemclient import client as api
 from idemclient import output
+from idemclient.clients import block_storage as volume_api
+from idemclient.clients import errors
 
 WAIT_SECONDS = 120
 
@@ -37,7 +38,7 @@ class ResetBackupState(command.Command):
         output.say(self.app, message)
 
     def take_action(self, parsed_args):
-        volumes = api.BlockStorageClient(
+        volumes = volume_api.BlockStorageClient(
             self.app.client_manager.sdk_connection.block_storage)
         reset, failed = {}, 0
         for backup in parsed_args.backups:
@@ -45,7 +46,7 @@ class ResetBackupState(command.Command):
                 backup_id = volumes.find_backup(backup)
                 volumes.reset_backup_state(backup_id, parsed_args.state)
                 reset[backup_id] = backup
-            except api.ApiError as exc:
+            except errors.ApiError as exc:
                 failed += 1
                 self.say('Failed to reset the state of backup %s: %s'
                          % (backup, exc))
@@ -66,7 +67,7 @@ class ResetBackupState(command.Command):
             for backup_id in list(waiting):
                 try:
                     status = volumes.get_backup(backup_id)['status']
-                except api.ApiError as exc:
+                except errors.ApiError as exc:
                     failed += 1
                     self.say('Failed to check backup %s: %s'
                              % (waiting.pop(backup_id), exc))

@@ -7,12 +7,14 @@ private key. Its public half carries the token's marker as its comment, so
 another host can tell "created with this token" from "name taken".
 """
 
+import os
 from osc_lib import exceptions
 
-from idemclient import client as api
-from idemclient import fingerprint as fp
-from idemclient import idempotent
-from idemclient import token as tokens
+from idemclient import context
+from idemclient.clients import compute as compute_api
+from idemclient.clients import errors
+from idemclient.core import idempotent
+from idemclient.core import keyfile
 
 OPERATION = 'keypair.create'
 
@@ -125,8 +127,8 @@ class KeypairKind:
                 lambda: self._create(**self._kwargs), entry.request_id,
                 self._request.client_token)
         except Exception as exc:  # SDK or keystoneauth: translate once
-            raise api.sdk_error(exc)
-        return keypair, [keypair.name], api.response_request_id(response)
+            raise errors.sdk_error(exc)
+        return keypair, [keypair.name], errors.response_request_id(response)
 
 
 def request_for(scope, kwargs, client_token, task_tag, generated):
@@ -135,10 +137,49 @@ def request_for(scope, kwargs, client_token, task_tag, generated):
     params = {k: v for k, v in kwargs.items() if k != 'public_key'}
     params['public_key'] = 'generated' if generated else key_material(
         kwargs['public_key'])
-    if client_token is not None:
-        marker = tokens.derive_tag(scope, client_token)
-    else:
-        marker = tokens.derive_tag(scope, task_tag, prefix='task')
-    return idempotent.Request(OPERATION, scope, fp.Fingerprint.of(params),
-                              marker, client_token, task_tag,
-                              target=kwargs.get('name'))
+    return idempotent.Request.for_create(OPERATION, scope, params,
+                                         client_token, task_tag,
+                                         target=kwargs.get('name'))
+
+
+class HookedCreate:
+    """One ``keypair create``: its create call goes through ``run_once``;
+    afterwards a private key this run generated (or kept from an earlier
+    attempt) is given to the user, written 0600 to ``--private-key``."""
+
+    def __init__(self, app, parsed_args, token, task_tag, say):
+        self.app, self.say = app, say
+        self.kind = None
+        self.private_key_file = None
+        compute = app.client_manager.compute
+        generated = not parsed_args.public_key
+        if generated:
+            # The key must be chosen under the request's lock (see
+            # KeypairKind.bind), after OSC's own generation would have run:
+            # let OSC read an empty public key and supply ours in its place.
+            self.private_key_file = parsed_args.private_key
+            parsed_args.public_key = os.devnull
+        original = compute.create_keypair
+
+        def create_keypair(**kwargs):
+            scope = context.scope_of(app, compute)
+            request = request_for(scope, kwargs, token, task_tag, generated)
+            self.kind = KeypairKind(compute_api.ComputeClient(compute),
+                                    original, kwargs, request, generated)
+            return idempotent.run_once(context.journal_path(app), request,
+                                       self.kind, say)
+
+        compute.create_keypair = create_keypair
+
+    def after(self, parsed_args, return_code):
+        private_key = self.kind.kept_secret() if self.kind else None
+        if not private_key:
+            return return_code
+        if self.private_key_file:
+            keyfile.write_private(self.private_key_file, private_key)
+            return return_code
+        self.app.stdout.write(private_key)
+        return ((), ())
+
+
+install = HookedCreate

@@ -8,11 +8,12 @@ from osc_lib.cli import format_columns
 from osc_lib.command import command
 from osc_lib import exceptions
 
-from idemclient import client as api
+from idemclient import context
 from idemclient import output
-from idemclient import hooks
-from idemclient import journal as journal_mod
 from idemclient import tasks
+from idemclient.clients import compute as compute_api
+from idemclient.clients import errors
+from idemclient.core import journal as journal_mod
 
 STATE_HELP = ' '.join('%s: %s' % kv for kv in tasks.STATES.items())
 
@@ -20,16 +21,16 @@ STATE_HELP = ' '.join('%s: %s' % kv for kv in tasks.STATES.items())
 class _TaskCommand:
 
     def compute(self):
-        return api.ComputeClient(self.app.client_manager.compute)
+        return compute_api.ComputeClient(self.app.client_manager.compute)
 
     def scope(self):
-        return hooks.scope_of(self.app, self.app.client_manager.compute)
+        return context.scope_of(self.app, self.app.client_manager.compute)
 
     def open_journal(self, write=False):
         """The journal; a command that only reads opens it read-only (it
         works on a full or read-only disk), and none that exists is empty:
         no file is made for a command that has nothing to record."""
-        path = hooks.journal_path(self.app)
+        path = context.journal_path(self.app)
         try:
             if write and os.path.exists(path):
                 return journal_mod.Journal.open(path)
@@ -78,7 +79,7 @@ class ShowTask(_TaskCommand, command.ShowOne):
                 else:
                     found = tasks.show_by_id(journal, compute, scope,
                                              parsed_args.task, now)
-        except api.ApiError as exc:
+        except errors.ApiError as exc:
             raise exceptions.CommandError(str(exc))
         what = parsed_args.task or 'tag %r' % parsed_args.tag
         if not found:
@@ -167,10 +168,10 @@ class ResumeTask(_TaskCommand, command.Lister):
                 if done:
                     self.say('  Looked up %d of %d creates.' % (done, total))
             try:
-                views = tasks.resume(journal, compute, pending, time.time(),
-                                     progress, hooks.settle_seconds(self.app),
-                                     self.say)
-            except api.ApiError as exc:
+                views = tasks.resume(
+                    journal, compute, pending, time.time(), progress,
+                    context.settle_seconds(self.app), self.say)
+            except errors.ApiError as exc:
                 raise exceptions.CommandError(str(exc))
         columns = ('uuid', 'task', 'tag', 'resource', 'state')
         return (('ID', 'Task', 'Tag', 'Resource', 'State'),

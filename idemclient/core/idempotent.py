@@ -19,19 +19,19 @@ also hold a lock shared by every host.
 What differs between servers and keypairs (how to find, fetch and send) is
 a ``Kind``: ``bind(entry)`` (the secret to keep, chosen under the lock),
 ``find(request)``, ``fetch(resource_ids)`` and ``send(entry)``; see
-``server_create`` and ``keypair_create``.
+``kinds.server``, ``kinds.keypair`` and ``kinds.volume_swap``.
 """
 
 import time
 
 from osc_lib import exceptions
 
-from idemclient import client as api
-from idemclient import coordination
-from idemclient import failpoints
-from idemclient import fingerprint as fp
-from idemclient import journal as journal_mod
-from idemclient import token as tokens
+from idemclient.clients import errors
+from idemclient.core import coordination
+from idemclient.core import failpoints
+from idemclient.core import fingerprint as fp
+from idemclient.core import journal as journal_mod
+from idemclient.core import token as tokens
 
 # A pending attempt younger than this may still be in flight (sent by a
 # client that died): wait for it to land before concluding it never did.
@@ -65,6 +65,18 @@ class Request:
         else:
             self.idem_key = 'task:' + task_tag
             self.label = 'task tag %r' % task_tag
+
+    @classmethod
+    def for_create(cls, operation, scope, params, client_token, task_tag,
+                   target=None):
+        """A create's request: fingerprinted ``params``, and the token's
+        marker (the task tag's when it came alone)."""
+        if client_token is not None:
+            marker = tokens.derive_tag(scope, client_token)
+        else:
+            marker = tokens.derive_tag(scope, task_tag, prefix='task')
+        return cls(operation, scope, fp.Fingerprint.of(params), marker,
+                   client_token, task_tag, target=target)
 
     @property
     def task_id(self):
@@ -195,7 +207,7 @@ def _run_locked(journal, request, kind, say):
     failpoints.hit('after-journal-commit')
     try:
         result, resource_ids, cloud_request_id = kind.send(entry)
-    except api.ApiError as exc:
+    except errors.ApiError as exc:
         if exc.status_code and 400 <= exc.status_code < 500:
             found = _look_again(kind, request)
             if found:
@@ -219,7 +231,7 @@ def _look_again(kind, request):
     (that may be why it was refused); None if nothing clear is found."""
     try:
         return kind.find(request)
-    except (api.ApiError, exceptions.CommandError):
+    except (errors.ApiError, exceptions.CommandError):
         return None
 
 

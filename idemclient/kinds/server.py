@@ -14,11 +14,12 @@ import time
 
 from osc_lib import exceptions
 
-from idemclient import client as api
-from idemclient import converge
-from idemclient import fingerprint as fp
-from idemclient import idempotent
-from idemclient import token as tokens
+from idemclient import context
+from idemclient.clients import compute as compute_api
+from idemclient.clients import errors
+from idemclient.core import converge
+from idemclient.core import fingerprint as fp
+from idemclient.core import idempotent
 
 OPERATION = 'server.create'
 FINGERPRINT_KEY = 'idemclient:params'
@@ -81,7 +82,7 @@ class ServerKind:
                      'created server %s first.' % (server['id'], winner))
             try:
                 self.client.delete_server(server['id'])
-            except api.ApiError as exc:
+            except errors.ApiError as exc:
                 self.say('Server %s could not be deleted (%s); the next run '
                          'with this token deletes it.' % (server['id'], exc))
         return decision
@@ -111,8 +112,8 @@ class ServerKind:
                 lambda: self._create(**kwargs), entry.request_id,
                 request.client_token)
         except Exception as exc:  # SDK or keystoneauth: translate once
-            raise api.sdk_error(exc)
-        request_id = api.response_request_id(response)
+            raise errors.sdk_error(exc)
+        request_id = errors.response_request_id(response)
         if self.settle_seconds > 0:
             self.settlement = Settlement(self, entry.uuid, server)
             return server, None, request_id
@@ -196,13 +197,9 @@ class Settlement:
 def request_for(scope, kwargs, client_token, task_tag):
     """The Request for these create arguments (fingerprint over what OSC
     resolved: flavor and image ids, networks, counts...)."""
-    if client_token is not None:
-        marker = tokens.derive_tag(scope, client_token)
-    else:
-        marker = tokens.derive_tag(scope, task_tag, prefix='task')
-    return idempotent.Request(OPERATION, scope, fp.Fingerprint.of(kwargs),
-                              marker, client_token, task_tag,
-                              target=kwargs.get('name'))
+    return idempotent.Request.for_create(OPERATION, scope, kwargs,
+                                         client_token, task_tag,
+                                         target=kwargs.get('name'))
 
 
 class Invocation:
@@ -233,13 +230,13 @@ class Invocation:
         self.compute.get_server = self.get_server
 
     def create_server(self, **kwargs):
-        client = api.ComputeClient(self.compute)
-        if not client.supports(api.TAGS_AT_CREATE_MICROVERSION):
+        client = compute_api.ComputeClient(self.compute)
+        if not client.supports(compute_api.TAGS_AT_CREATE_MICROVERSION):
             raise exceptions.CommandError(
                 'Client tokens and task tags need compute API %s or later '
                 '(server tags at create time); this cloud or the pinned '
                 '--os-compute-api-version does not allow it. Nothing was '
-                'sent.' % api.TAGS_AT_CREATE_MICROVERSION)
+                'sent.' % compute_api.TAGS_AT_CREATE_MICROVERSION)
         request = request_for(self.scope_of(), kwargs, self.client_token,
                               self.task_tag)
         kind = ServerKind(client, self._create, kwargs, request,
@@ -263,7 +260,20 @@ class Invocation:
                 server = self.settlement.decision.winner_ids[0]
         return self._get(server, *args, **kwargs)
 
-    def finish(self):
+    def after(self, parsed_args, return_code):
         """A decision no look asked for is still taken."""
         if self.settlement is not None:
             self.settlement.decide()
+        return return_code
+
+
+def install(app, parsed_args, token, task_tag, say):
+    """Wrap this ``server create``'s compute calls (see ``hooks``)."""
+    compute = app.client_manager.compute
+    invocation = Invocation(
+        compute, context.journal_path(app),
+        lambda: context.scope_of(app, compute), token, task_tag, say,
+        context.settle_seconds(app), context.coordination_url(app),
+        getattr(parsed_args, 'wait', False))
+    invocation.install()
+    return invocation

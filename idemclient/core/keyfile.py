@@ -30,3 +30,12 @@ def write_private(path, text):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def protect_key_file(parsed_args):
+    """``keypair create --private-key FILE``: OSC writes the file with the
+    umask's mode (0644), a leak. Create it 0600 first; OSC's
+    ``open(..., 'w+')`` keeps the mode."""
+    private_key = getattr(parsed_args, 'private_key', None)
+    if private_key and not getattr(parsed_args, 'public_key', None):
+        ensure_private(private_key)

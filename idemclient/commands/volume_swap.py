@@ -13,82 +13,18 @@ from osc_lib.cli import format_columns
 from osc_lib.command import command
 from osc_lib import exceptions
 
-from idemclient import client as api
+from idemclient import context
 from idemclient import output
-from idemclient import fingerprint as fp
-from idemclient import hooks
-from idemclient import idempotent
 from idemclient import tasks
-from idemclient import token as tokens
+from idemclient.clients import block_storage as volume_api
+from idemclient.clients import compute as compute_api
+from idemclient.clients import errors
+from idemclient.core import fingerprint as fp
+from idemclient.core import idempotent
+from idemclient.core import token as tokens
+from idemclient.kinds import volume_swap as swap_kind
 
-NOT_ALLOWED = (
-    'Nova allows volume swaps only to the service role (policy '
-    '"os_compute_api:os-volumes-attachments:swap"), which Cinder uses to '
-    'migrate volumes; ask your cloud administrator, or use "openstack '
-    'volume migrate". Nothing was changed.')
 WAIT_SECONDS = 600
-
-
-class SwapKind:
-    """A volume swap as an idempotent request (see ``idempotent``)."""
-
-    noun = 'server'
-    already = ('{label}: that request is already accepted (volume swap on '
-               'server {id}); nothing was sent.')
-
-    def __init__(self, compute, server_id, old_id, new_id):
-        self.compute = compute
-        self.server_id, self.old_id, self.new_id = server_id, old_id, new_id
-
-    def bind(self, entry):
-        return None
-
-    def find(self, request):
-        """The server's tag says the swap was sent; otherwise the old
-        volume must still be attached (checked before anything is
-        recorded or sent)."""
-        server = self.compute.get_server(self.server_id)
-        if server and request.marker in (server.get('tags') or []):
-            return idempotent.Found(None, [self.server_id])
-        check_attached(self.compute, self.server_id, self.old_id)
-        return None
-
-    def fetch(self, resource_ids):
-        return None if self.compute.get_server(resource_ids[0]) is None \
-            else 'known'
-
-    def send(self, entry):
-        # The marker tells any host the swap was sent; the id tag lets
-        # "task show <id>" find it from any host.
-        markers = (entry.marker, tokens.id_tag(tasks.SWAP, entry.uuid))
-        for marker in markers:
-            self.compute.add_server_tag(self.server_id, marker)
-        try:
-            request_id = swap(self.compute, self.server_id, self.old_id,
-                              self.new_id, entry.request_id)
-        except api.ApiError as exc:
-            if exc.status_code and 400 <= exc.status_code < 500:
-                for marker in markers:
-                    self.compute.remove_server_tag(self.server_id, marker)
-            raise
-        return None, [self.server_id], request_id
-
-
-def check_attached(compute, server_id, volume_id):
-    attached = [a['volumeId'] for a in compute.volume_attachments(server_id)]
-    if volume_id not in attached:
-        raise exceptions.CommandError(
-            'Volume %s is not attached to server %s. Nothing was sent.'
-            % (volume_id, server_id))
-
-
-def swap(compute, server_id, old_id, new_id, request_id):
-    try:
-        return compute.swap_volume(server_id, old_id, new_id, request_id)
-    except api.ApiError as exc:
-        if exc.status_code == 403:
-            raise api.ApiError(NOT_ALLOWED, 403, exc.request_id)
-        raise
 
 
 class SwapServerVolume(command.ShowOne):
@@ -122,16 +58,17 @@ class SwapServerVolume(command.ShowOne):
             except tokens.InvalidToken as exc:
                 raise exceptions.CommandError('%s. Nothing was sent.' % exc)
         manager = self.app.client_manager
-        compute = api.ComputeClient(manager.compute)
+        compute = compute_api.ComputeClient(manager.compute)
         try:
             server_id, old_id, new_id = self._resolve(compute, manager,
                                                       parsed_args)
             if tag is None:
-                check_attached(compute, server_id, old_id)
-                request_id = swap(compute, server_id, old_id, new_id, None)
+                swap_kind.check_attached(compute, server_id, old_id)
+                request_id = swap_kind.swap(compute, server_id, old_id,
+                                            new_id, None)
                 entry = None
             else:
-                scope = hooks.scope_of(self.app, manager.compute)
+                scope = context.scope_of(self.app, manager.compute)
                 request = idempotent.Request(
                     tasks.SWAP, scope, fp.Fingerprint.of(
                         {'server': server_id, 'old_volume': old_id,
@@ -139,12 +76,13 @@ class SwapServerVolume(command.ShowOne):
                     tasks.swap_marker(scope, tag), task_tag=tag,
                     target=server_id)
                 idempotent.run_once(
-                    hooks.journal_path(self.app), request,
-                    SwapKind(compute, server_id, old_id, new_id), self.say)
+                    context.journal_path(self.app), request,
+                    swap_kind.SwapKind(compute, server_id, old_id, new_id),
+                    self.say)
                 request_id, entry = None, self._entry(request)
             observation = self._observe(compute, server_id, request_id,
                                         entry, parsed_args.wait)
-        except api.ApiError as exc:
+        except errors.ApiError as exc:
             raise exceptions.CommandError(str(exc))
         fields = tasks.view(entry, observation, time.time(), tag=tag,
                             operation=tasks.SWAP)
@@ -160,14 +98,14 @@ class SwapServerVolume(command.ShowOne):
         attached is checked only before sending: after a swap it is not,
         and a repeat must still find the request."""
         server_id = compute.find_server(parsed_args.server)
-        volumes = api.BlockStorageClient(
+        volumes = volume_api.BlockStorageClient(
             manager.sdk_connection.block_storage)
         return (server_id, volumes.find_volume(parsed_args.old_volume),
                 volumes.find_volume(parsed_args.new_volume))
 
     def _entry(self, request):
-        from idemclient import journal as journal_mod
-        with journal_mod.Journal.open(hooks.journal_path(self.app)) as j:
+        from idemclient.core import journal as journal_mod
+        with journal_mod.Journal.open(context.journal_path(self.app)) as j:
             return j.find(request.scope.key, request.operation,
                           request.idem_key)
 

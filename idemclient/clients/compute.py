@@ -1,14 +1,14 @@
-"""Every HTTP call idemclient makes itself, in one place.
+"""The Nova calls idemclient needs, one method per REST call.
 
-The clients wrap the keystoneauth Adapter OSC already holds for a service
-(the openstacksdk proxy), so they share its session, token and endpoint
-discovery. Errors are translated once, here, into ``ApiError``, keeping the
-cloud's own message, the status and the request id.
+The client wraps the keystoneauth Adapter OSC already holds for the service
+(the openstacksdk proxy), so it shares its session, token and endpoint
+discovery.
 """
 
-import logging
-
-LOG = logging.getLogger(__name__)
+from idemclient.clients.errors import ApiError
+from idemclient.clients.errors import raise_for_status
+from idemclient.clients.errors import request_id_of
+from idemclient.clients.errors import sdk_error
 
 # Below 2.26 Nova silently ignores ?tags= and returns every server: a lookup
 # sent at an older microversion would adopt somebody else's server.
@@ -24,62 +24,6 @@ PAGE_LIMIT = 1000
 # Instance action events: shown to non-admins from 2.51, with a "details"
 # message from 2.84; older clouds still list the actions.
 ACTION_MICROVERSIONS = ('2.84', '2.51', '2.21')
-
-
-class ApiError(Exception):
-    """A call the cloud answered with an error (or did not answer)."""
-
-    def __init__(self, message, status_code=None, request_id=None):
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
-        self.request_id = request_id
-
-    def __str__(self):
-        text = self.message
-        if self.status_code:
-            text = '%s (HTTP %s)' % (text, self.status_code)
-        if self.request_id:
-            text = '%s (Request-ID: %s)' % (text, self.request_id)
-        return text
-
-
-def _request_id(response):
-    return (response.headers.get('x-openstack-request-id') or
-            response.headers.get('x-compute-request-id'))
-
-
-def _cloud_message(response):
-    """The message inside an OpenStack error body, else the reason."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip() or response.reason
-    if isinstance(body, dict) and len(body) == 1:
-        inner = next(iter(body.values()))
-        if isinstance(inner, dict) and inner.get('message'):
-            return inner['message']
-    if isinstance(body, dict) and body.get('message'):
-        return body['message']
-    return response.text.strip() or response.reason
-
-
-def raise_for_status(response, what):
-    if response.status_code >= 400:
-        raise ApiError('%s: %s' % (what, _cloud_message(response)),
-                       response.status_code, _request_id(response))
-    return response
-
-
-def sdk_error(exc):
-    """Translate an openstacksdk/keystoneauth exception to ApiError."""
-    response = getattr(exc, 'response', None)
-    status = getattr(exc, 'status_code', None) or getattr(
-        response, 'status_code', None)
-    request_id = getattr(exc, 'request_id', None) or (
-        _request_id(response) if response is not None else None)
-    message = getattr(exc, 'details', None) or str(exc)
-    return ApiError(message, status, request_id)
 
 
 class ComputeClient:
@@ -144,7 +88,7 @@ class ComputeClient:
         return self._detail_version
 
     def _servers(self, params, wanted):
-        from idemclient import converge
+        from idemclient.core import converge
         params = dict(params, limit=PAGE_LIMIT)
         servers, date = [], None
         microversion = self._detail_microversion()
@@ -246,7 +190,7 @@ class ComputeClient:
             json={'volumeAttachment': {'volumeId': new_volume_id}},
             global_request_id=request_id, connect_retries=0,
             status_code_retries=0)
-        return _request_id(response)
+        return request_id_of(response)
 
     def get_keypair(self, name, user_id=None):
         """The keypair, or None if the name is free."""
@@ -305,118 +249,5 @@ class ComputeClient:
         return result, (responses[-1] if responses else None)
 
 
-def response_request_id(response):
-    return _request_id(response) if response is not None else None
-
-
-class BlockStorageClient:
-    """The Cinder calls idemclient needs, one method per REST call."""
-
-    # The newest volume microversion idemclient was tested with (Cinder 29's
-    # maximum).
-    MAX_MICROVERSION = '3.71'
-
-    def __init__(self, adapter):
-        self.adapter = adapter
-        self._microversion = False  # not negotiated yet
-
-    def microversion(self):
-        """The version every call is sent at: min(cloud's maximum, ours).
-
-        The backup reset action, and the show and name lookup around it,
-        exist unchanged since 3.0, so any version works; taking the cloud's
-        own maximum, capped at the newest one tested, never asks for more
-        than the cloud has (OSC's ``volume backup set --state`` always
-        sends 3.64: a 406 on Victoria and older) nor for a future version
-        whose answers idemclient has not seen. Read from the version
-        document keystoneauth discovers once per command; None (no header)
-        for a cloud without microversions.
-        """
-        if self._microversion is False:
-            try:
-                data = self.adapter.get_endpoint_data()
-            except Exception as exc:
-                raise sdk_error(exc)
-            cloud_max = data.max_microversion if data else None
-            if not cloud_max or cloud_max[0] != 3:
-                self._microversion = None
-            else:
-                ours = tuple(int(n) for n in self.MAX_MICROVERSION.split('.'))
-                best = min(tuple(cloud_max[:2]), ours)
-                self._microversion = '%d.%d' % best
-        return self._microversion
-
-    def _call(self, method, url, what, **kwargs):
-        try:
-            response = self.adapter.request(
-                url, method, microversion=self.microversion(),
-                raise_exc=False, **kwargs)
-        except Exception as exc:
-            raise sdk_error(exc)
-        return raise_for_status(response, what)
-
-    def get_backup(self, backup_id):
-        return self._call('GET', '/backups/%s' % backup_id,
-                          'Cannot show backup %s' % backup_id).json()['backup']
-
-    def find_backup(self, name_or_id):
-        """A backup's ID by ID, else by name (exactly one must match). A
-        UUID is only an ID: its 404 is the cloud's own answer."""
-        try:
-            return self.get_backup(name_or_id)['id']
-        except ApiError as exc:
-            if exc.status_code != 404 or _looks_like_uuid(name_or_id):
-                raise
-        found = self._call('GET', '/backups', 'Cannot list backups',
-                           params={'name': name_or_id}).json()['backups']
-        found = [b for b in found if b.get('name') == name_or_id]
-        if not found:
-            raise ApiError('No backup with a name or ID of %r exists.'
-                           % name_or_id)
-        if len(found) > 1:
-            raise ApiError('More than one backup is named %r; use its ID.'
-                           % name_or_id)
-        return found[0]['id']
-
-    def reset_backup_state(self, backup_id, state):
-        """Ask Cinder to set the backup's status (202: applied later, by
-        cinder-backup)."""
-        self._call('POST', '/backups/%s/action' % backup_id,
-                   'Cannot reset backup %s' % backup_id,
-                   json={'os-reset_status': {'status': state}})
-
-    def find_volume(self, name_or_id):
-        """A volume's ID by name or ID; an unknown UUID is passed on as
-        it is (Nova checks it; it may know volumes this Cinder does
-        not list, and a member's name filter may be refused)."""
-        if _looks_like_uuid(name_or_id):
-            try:
-                return self.adapter.get_volume(name_or_id).id
-            except Exception as exc:
-                if getattr(exc, 'status_code', None) == 404:
-                    return name_or_id
-                raise sdk_error(exc)
-        try:
-            volume = self.adapter.find_volume(name_or_id,
-                                              ignore_missing=True)
-        except Exception as exc:
-            raise sdk_error(exc)
-        if volume is not None:
-            return volume.id
-        if _looks_like_uuid(name_or_id):
-            return name_or_id
-        raise ApiError('No volume with a name or ID of %r exists.'
-                       % name_or_id, 404)
-
-
 def _version(text):
     return tuple(int(part) for part in text.split('.'))
-
-
-def _looks_like_uuid(text):
-    import uuid
-    try:
-        uuid.UUID(text)
-        return True
-    except ValueError:
-        return False

@@ -1,0 +1,66 @@
+"""Where the cloud's answers are translated, once: ``ApiError`` keeps the
+cloud's own message, the status and the request id.
+
+    Exception
+     +-- ApiError        the cloud said no, or did not answer
+"""
+
+
+class ApiError(Exception):
+    """A call the cloud answered with an error (or did not answer)."""
+
+    def __init__(self, message, status_code=None, request_id=None):
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.request_id = request_id
+
+    def __str__(self):
+        text = self.message
+        if self.status_code:
+            text = '%s (HTTP %s)' % (text, self.status_code)
+        if self.request_id:
+            text = '%s (Request-ID: %s)' % (text, self.request_id)
+        return text
+
+
+def request_id_of(response):
+    return (response.headers.get('x-openstack-request-id') or
+            response.headers.get('x-compute-request-id'))
+
+
+def _cloud_message(response):
+    """The message inside an OpenStack error body, else the reason."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip() or response.reason
+    if isinstance(body, dict) and len(body) == 1:
+        inner = next(iter(body.values()))
+        if isinstance(inner, dict) and inner.get('message'):
+            return inner['message']
+    if isinstance(body, dict) and body.get('message'):
+        return body['message']
+    return response.text.strip() or response.reason
+
+
+def raise_for_status(response, what):
+    if response.status_code >= 400:
+        raise ApiError('%s: %s' % (what, _cloud_message(response)),
+                       response.status_code, request_id_of(response))
+    return response
+
+
+def sdk_error(exc):
+    """Translate an openstacksdk/keystoneauth exception to ApiError."""
+    response = getattr(exc, 'response', None)
+    status = getattr(exc, 'status_code', None) or getattr(
+        response, 'status_code', None)
+    request_id = getattr(exc, 'request_id', None) or (
+        request_id_of(response) if response is not None else None)
+    message = getattr(exc, 'details', None) or str(exc)
+    return ApiError(message, status, request_id)
+
+
+def response_request_id(response):
+    return request_id_of(response) if response is not None else None

@@ -1,0 +1,1 @@
+"""idemclient's own commands (the ``openstack.idem.v1`` entry points)."""

@@ -1,0 +1,37 @@
+"""What the hooks and commands read from the OSC app they run in: the
+journal's path, whose request it is, how long to settle, which lock
+backend. Imports lazily: the hooks' module loads it on every create."""
+
+
+def journal_path(app):
+    from idemclient.core import journal
+    return getattr(app.options, 'idem_journal', None) or \
+        journal.default_path()
+
+
+def scope_of(app, adapter):
+    """(auth URL, project, user) of the session the command uses."""
+    from idemclient.core import token
+    auth = adapter.session.auth
+    auth_url = getattr(auth, 'auth_url', None) or \
+        app.client_manager.get_configuration().get('auth', {}).get(
+            'auth_url')
+    return token.Scope(auth_url, adapter.get_project_id(),
+                       adapter.get_user_id())
+
+
+def settle_seconds(app):
+    """D of the settle step (``core.converge``): option, environment, 3 s."""
+    from osc_lib import exceptions
+    from idemclient.core import converge
+    try:
+        return converge.seconds_from(
+            getattr(app.options, 'idem_settle_seconds', None))
+    except ValueError as exc:
+        raise exceptions.CommandError('%s Nothing was sent.' % exc)
+
+
+def coordination_url(app):
+    from idemclient.core import coordination
+    return coordination.backend_url(
+        app.client_manager.get_configuration())
