@@ -34,6 +34,7 @@ KINDS = {
     'server create': ('idemclient.kinds.server', 'server', None),
     'keypair create': ('idemclient.kinds.keypair', 'keypair',
                        'idemclient.core.keyfile:protect_key_file'),
+    'volume create': ('idemclient.kinds.volume', 'volume', None),
 }
 
 

@@ -37,6 +37,10 @@ TAGS_PER_LOOKUP = 60
 
 CREATE, KEYPAIR, SWAP = 'server.create', 'keypair.create', \
     'server.swap_volume'
+VOLUME = 'volume.create'
+# Volume statuses that are still on the way, and that went wrong.
+VOLUME_BUSY = ('creating', 'downloading')
+VOLUME_FAILED = ('error',)
 
 
 def swap_marker(scope, task_tag):
@@ -145,13 +149,44 @@ def observe_swap(compute, server_id, request_id=None, since=None):
     return Observation(state, [server_id], error, action)
 
 
-def observe(entry, compute, found_servers=None):
+def observe_volume(volumes, body):
+    """accepted / succeeded / failed (with Cinder's own reason)."""
+    status = (body.get('status') or '').lower()
+    if status in VOLUME_BUSY:
+        return Observation('accepted', [body['id']])
+    if status in VOLUME_FAILED:
+        messages = volumes.messages_about(body['id'])
+        reason = messages[0].get('user_message') if messages else None
+        return Observation('failed', [body['id']], reason or
+                           'The volume is in error.')
+    return Observation('succeeded', [body['id']])
+
+
+def _observe_volume_entry(entry, volumes):
+    from idemclient.kinds import volume as volume_kind
+    if entry.state == 'done':
+        body = volumes.get_volume(entry.resource_ids[0])
+        if body is None:
+            return Observation('deleted', entry.resource_ids)
+    else:
+        found = volumes.volumes_with_metadata(volume_kind.MARKER_KEY,
+                                              entry.marker)
+        if not found:
+            return None
+        body = found[0]
+    return observe_volume(volumes, body)
+
+
+def observe(entry, compute, found_servers=None, volumes=None):
     """What the cloud shows for a journal entry; None: no trace (yet).
 
-    ``found_servers``: the servers a batched tag lookup found for it.
+    ``found_servers``: the servers a batched tag lookup found for it;
+    ``volumes``: a callable giving the block storage client.
     """
     if entry.state == 'failed':
         return Observation('failed', entry.resource_ids, entry.error)
+    if entry.operation == VOLUME:
+        return _observe_volume_entry(entry, volumes())
     if entry.operation == CREATE:
         if entry.state == 'done':
             servers = [s for s in (compute.get_server(i)
@@ -170,7 +205,7 @@ def observe(entry, compute, found_servers=None):
             return Observation('deleted', entry.resource_ids) \
                 if entry.state == 'done' else None
         ours = entry.state == 'done' or \
-            (keypair.get('public_key') or '').endswith(' ' + entry.marker)
+            entry.marker in (keypair.get('public_key') or '').split()[2:]
         if not ours:
             return Observation('failed', [], 'Keypair name %s is taken by '
                                'a different key.' % entry.target)
@@ -232,7 +267,21 @@ def _created(compute, servers, task_id=None):
             tokens.task_id_of(winners[0].get('tags'), CREATE))
 
 
-def from_cloud(compute, scope, tag):
+def _volumes_marked(volumes, key, value):
+    """Volumes carrying a marker; [] on a cloud without block storage."""
+    if volumes is None:
+        return []
+    try:
+        client = volumes()
+        from idemclient.clients import block_storage
+        if not client.supports(block_storage.FILTER_MICROVERSION):
+            return []
+        return client.volumes_with_metadata(key, value)
+    except errors.ApiError:
+        return []
+
+
+def from_cloud(compute, scope, tag, volumes=None):
     """Tasks with this tag that only the cloud knows (another host sent
     them), as (operation, observation, task id): servers created with it,
     servers whose volume swap carried it, keypairs whose key comment has
@@ -251,11 +300,16 @@ def from_cloud(compute, scope, tag):
         found.append((KEYPAIR, Observation('succeeded', [keypair['name']]),
                       tokens.task_id_of(keypair['public_key'].split(),
                                         KEYPAIR)))
+    from idemclient.kinds import volume as volume_kind
+    for body in _volumes_marked(volumes, volume_kind.TAG_KEY, create_tag):
+        found.append((VOLUME, observe_volume(volumes(), body),
+                      tokens.task_id_of([(body.get('metadata') or {}).get(
+                          volume_kind.TASK_KEY)], VOLUME)))
     return [(op, obs, task_id or journal_mod.entry_id(
         scope.key, op, 'task:' + tag)) for op, obs, task_id in found]
 
 
-def from_cloud_by_id(compute, task_id):
+def from_cloud_by_id(compute, task_id, volumes=None):
     """The task with this id that only the cloud knows: the resource
     carries the id (``token.id_tag``); [] or one (operation, observation,
     task id)."""
@@ -268,29 +322,37 @@ def from_cloud_by_id(compute, task_id):
         return [(SWAP, observe_swap(compute, server['id']) or
                  Observation('not-found', [server['id']]), task_id)]
     keypairs = _keypairs_marked(compute, tokens.id_tag(KEYPAIR, task_id))
-    return [(KEYPAIR, Observation('succeeded', [k['name']]), task_id)
-            for k in keypairs[:1]]
+    if keypairs:
+        return [(KEYPAIR, Observation('succeeded', [keypairs[0]['name']]),
+                 task_id)]
+    from idemclient.kinds import volume as volume_kind
+    return [(VOLUME, observe_volume(volumes(), body), task_id)
+            for body in _volumes_marked(volumes, volume_kind.TASK_KEY,
+                                        tokens.id_tag(VOLUME, task_id))[:1]]
 
 
-def show_by_tag(journal, compute, scope, tag, now):
+def show_by_tag(journal, compute, scope, tag, now, volumes=None):
     """Every task with this tag in the caller's scope, as views."""
     entries = journal.by_task_tag(scope.key, tag)
     if entries:
-        return [view(e, observe(e, compute), now) for e in entries]
+        return [view(e, observe(e, compute, volumes=volumes), now)
+                for e in entries]
     return [view(None, obs, now, tag=tag, operation=op, uuid=task_id)
-            for op, obs, task_id in from_cloud(compute, scope, tag)]
+            for op, obs, task_id in from_cloud(compute, scope, tag,
+                                               volumes)]
 
 
-def show_by_id(journal, compute, scope, task_id, now):
+def show_by_id(journal, compute, scope, task_id, now, volumes=None):
     """The task with this id in the caller's scope, as views ([] or one):
     this host's entry, else what the cloud carries."""
     entry = journal.get(task_id)
     if entry is not None and entry.scope == scope.key:
-        return [view(entry, observe(entry, compute), now)]
+        return [view(entry, observe(entry, compute, volumes=volumes), now)]
     if entry is not None or not _is_uuid(task_id):
         return []  # another project's or user's; or no task id at all
     return [view(None, obs, now, operation=op, uuid=found_id)
-            for op, obs, found_id in from_cloud_by_id(compute, task_id)]
+            for op, obs, found_id in from_cloud_by_id(compute, task_id,
+                                                      volumes)]
 
 
 def _is_uuid(text):
@@ -321,8 +383,26 @@ def _settled(compute, entry, listing, settle_seconds, say):
     return decision.winners
 
 
+def _volumes_by_marker(volumes, entries):
+    """The project's volumes by marker, listed once for all of them."""
+    if not entries:
+        return {}
+    from idemclient.kinds import volume as volume_kind
+    found = {}
+    for body in volumes().volumes():
+        marker = (body.get('metadata') or {}).get(volume_kind.MARKER_KEY)
+        if marker:
+            found.setdefault(marker, body)
+    return found
+
+
+def _resumed_volume(entry, volumes, by_marker):
+    body = by_marker.get(entry.marker)
+    return observe_volume(volumes(), body) if body else None
+
+
 def resume(journal, compute, entries, now, progress=None,
-           settle_seconds=converge.DEFAULT_SECONDS, say=None):
+           settle_seconds=converge.DEFAULT_SECONDS, say=None, volumes=None):
     """Reconcile pending entries with the cloud; record what is found.
 
     Creates are looked up in batches (``tags-any``), the rest one by one.
@@ -343,6 +423,8 @@ def resume(journal, compute, entries, now, progress=None,
         for server in listing.servers:
             for tag in server.get('tags') or []:
                 by_tag.setdefault(tag, []).append(server)
+    by_marker = _volumes_by_marker(volumes, [
+        e for e in entries if e.operation == VOLUME])
     views = []
     for entry in entries:
         if entry.operation == CREATE:
@@ -355,6 +437,8 @@ def resume(journal, compute, entries, now, progress=None,
                 continue
             observation = observe_servers(compute, winners, events=False) \
                 if winners else None
+        elif entry.operation == VOLUME:
+            observation = _resumed_volume(entry, volumes, by_marker)
         else:
             observation = observe(entry, compute)
         if observation is not None and observation.resource_ids and \

@@ -11,6 +11,7 @@
    1,000,000 entries; targets <= 5 ms and <= 1 ms.
 4. ``openstack task resume`` over 1,000 pending entries: HTTP requests;
    target <= 25 (5 of them really on the cloud, as after a crash).
+   The same for ``volume create``.
 5. First-run ``server create`` wall time with a token vs plain, without
    and with ``--wait`` (runs alternated, medians): the settle step's cost;
    and with a coordination backend (a real etcd on loopback) if ``etcd``
@@ -95,7 +96,7 @@ def bench_help(runs):
         % (a, b, a / b, runs))
 
 
-def count_requests(args, journal, env):
+def count_requests(args, journal, env, post=r'/servers\b'):
     """Run openstack --debug; count keystoneauth's REQ lines."""
     result = subprocess.run(
         [os.path.join(VENV, 'bin', 'openstack'), '--debug'] + args,
@@ -104,7 +105,7 @@ def count_requests(args, journal, env):
     if result.returncode != 0:
         raise SystemExit('failed: %s\n%s' % (args, result.stderr[-2000:]))
     lines = [x for x in result.stderr.splitlines() if 'REQ: curl' in x]
-    posts = [x for x in lines if re.search(r'-X POST \S+/servers\b', x)]
+    posts = [x for x in lines if re.search(r'-X POST \S+' + post, x)]
     return len(lines), len(posts)
 
 
@@ -137,6 +138,33 @@ def bench_requests():
     subprocess.run([os.path.join(VENV, 'bin', 'openstack'), 'server',
                     'delete', 'bench-plain-' + uid, 'bench-tok-' + uid,
                     'bench-plainw-' + uid, 'bench-tokw-' + uid],
+                   env=env, capture_output=True)
+
+
+def bench_volume_requests():
+    from idemclient.tests.functional import base
+    env = base.osc_env('admin', '/dev/null')
+    tmp = tempfile.mkdtemp()
+    journal = os.path.join(tmp, 'journal.sqlite')
+    uid = uuid.uuid4().hex[:8]
+    create = ['volume', 'create', '--size', '1']
+    post = r'/volumes\b'
+    plain, plain_posts = count_requests(create + ['bv-plain-' + uid],
+                                        journal, env, post)
+    token = ['--client-token', 'bv-' + uid, 'bv-tok-' + uid]
+    first, first_posts = count_requests(create + token, journal, env, post)
+    retry, retry_posts = count_requests(create + token, journal, env, post)
+    other, other_posts = count_requests(create + token,
+                                        os.path.join(tmp, 'other'), env,
+                                        post)
+    say('volume create HTTP requests: plain %d (%d POST); with token, first '
+        'run %d (%d POST, %+d vs plain; target <= +1); retry %d (%d POST; '
+        'target 0); retry from an empty journal %d (%d POST)'
+        % (plain, plain_posts, first, first_posts, first - plain, retry,
+           retry_posts, other, other_posts))
+    time.sleep(3)  # let them become available before deleting
+    subprocess.run([os.path.join(VENV, 'bin', 'openstack'), 'volume',
+                    'delete', 'bv-plain-' + uid, 'bv-tok-' + uid],
                    env=env, capture_output=True)
 
 
@@ -343,6 +371,7 @@ def main():
         started = True
     try:
         bench_requests()
+        bench_volume_requests()
         bench_create_time(args.create_runs)
         bench_resume()
     finally:

@@ -1,8 +1,16 @@
 """The Cinder calls idemclient needs, one method per REST call."""
 
+import json
+
+from idemclient.clients import once
 from idemclient.clients.errors import ApiError
 from idemclient.clients.errors import raise_for_status
 from idemclient.clients.errors import sdk_error
+
+
+# From here a filter Cinder does not allow is refused, not dropped.
+FILTER_MICROVERSION = '3.31'
+PAGE_LIMIT = 1000
 
 
 class BlockStorageClient:
@@ -50,6 +58,68 @@ class BlockStorageClient:
         except Exception as exc:
             raise sdk_error(exc)
         return raise_for_status(response, what)
+
+    def supports(self, microversion):
+        """Whether the version every call is sent at is at least this."""
+        ours = self.microversion()
+        return ours is not None and _version(ours) >= _version(microversion)
+
+    def volumes_with_metadata(self, key, value):
+        """The caller's volumes whose metadata has ``key`` = ``value``.
+
+        ``GET /volumes/detail?metadata={...}``: only from 3.31 does Cinder
+        refuse a filter it does not allow (400) instead of dropping it and
+        listing everything, so callers check ``supports(FILTER)`` first;
+        each volume's metadata is checked again here all the same.
+        """
+        return self._list('volumes', {'metadata': json.dumps({key: value})},
+                          lambda v: (v.get('metadata') or {}).get(key) ==
+                          value)
+
+    def volumes(self):
+        """Every volume of the caller's project (every page)."""
+        return self._list('volumes', {}, lambda v: True)
+
+    def _list(self, kind, params, keep):
+        params = dict(params, limit=PAGE_LIMIT)
+        found = []
+        while True:
+            body = self._call('GET', '/%s/detail' % kind,
+                              'Cannot list %s' % kind, params=params).json()
+            page = body.get(kind, [])
+            found.extend(item for item in page if keep(item))
+            if len(page) < PAGE_LIMIT or not body.get(kind + '_links'):
+                return found
+            params['marker'] = page[-1]['id']
+
+    def get_volume(self, volume_id):
+        """The volume, or None if it no longer exists."""
+        try:
+            return self._call('GET', '/volumes/%s' % volume_id,
+                              'Cannot show volume %s' % volume_id
+                              ).json()['volume']
+        except ApiError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+
+    def messages_about(self, resource_id):
+        """Cinder's user messages about a resource (why it failed), newest
+        first; [] where the cloud has none (below 3.3)."""
+        if not self.supports('3.3'):
+            return []
+        try:
+            messages = self._call('GET', '/messages', 'Cannot list messages',
+                                  params={'resource_uuid': resource_id}
+                                  ).json()['messages']
+        except ApiError:
+            return []
+        return sorted(messages, key=lambda m: m.get('created_at') or '',
+                      reverse=True)
+
+    def guarded_create(self, create, request_id, client_token):
+        return once.guarded_create(self.adapter, create, request_id,
+                                   client_token)
 
     def get_backup(self, backup_id):
         return self._call('GET', '/backups/%s' % backup_id,
@@ -103,6 +173,10 @@ class BlockStorageClient:
             return name_or_id
         raise ApiError('No volume with a name or ID of %r exists.'
                        % name_or_id, 404)
+
+
+def _version(text):
+    return tuple(int(part) for part in text.split('.'))
 
 
 def _looks_like_uuid(text):

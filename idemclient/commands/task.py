@@ -11,6 +11,7 @@ from osc_lib import exceptions
 from idemclient import context
 from idemclient import output
 from idemclient import tasks
+from idemclient.clients import block_storage as volume_api
 from idemclient.clients import compute as compute_api
 from idemclient.clients import errors
 from idemclient.core import journal as journal_mod
@@ -20,8 +21,21 @@ STATE_HELP = ' '.join('%s: %s' % kv for kv in tasks.STATES.items())
 
 class _TaskCommand:
 
+    _volumes = None
+
     def compute(self):
         return compute_api.ComputeClient(self.app.client_manager.compute)
+
+    def volumes(self):
+        """The block storage client, made on first use: a task may not
+        need it, and a cloud may have no block storage."""
+        if self._volumes is None:
+            try:
+                adapter = self.app.client_manager.volume
+            except Exception as exc:
+                raise errors.sdk_error(exc)
+            self._volumes = volume_api.BlockStorageClient(adapter)
+        return self._volumes
 
     def scope(self):
         return context.scope_of(self.app, self.app.client_manager.compute)
@@ -75,10 +89,12 @@ class ShowTask(_TaskCommand, command.ShowOne):
             with self.open_journal() as journal:
                 if parsed_args.tag is not None:
                     found = tasks.show_by_tag(journal, compute, scope,
-                                              parsed_args.tag, now)
+                                              parsed_args.tag, now,
+                                              self.volumes)
                 else:
                     found = tasks.show_by_id(journal, compute, scope,
-                                             parsed_args.task, now)
+                                             parsed_args.task, now,
+                                             self.volumes)
         except errors.ApiError as exc:
             raise exceptions.CommandError(str(exc))
         what = parsed_args.task or 'tag %r' % parsed_args.tag
@@ -170,7 +186,8 @@ class ResumeTask(_TaskCommand, command.Lister):
             try:
                 views = tasks.resume(
                     journal, compute, pending, time.time(), progress,
-                    context.settle_seconds(self.app), self.say)
+                    context.settle_seconds(self.app), self.say,
+                    self.volumes)
             except errors.ApiError as exc:
                 raise exceptions.CommandError(str(exc))
         columns = ('uuid', 'task', 'tag', 'resource', 'state')

@@ -16,10 +16,13 @@ from unittest import mock
 
 import testtools
 
+from idemclient import hooks
 from idemclient import osc_plugin
 
 COMMAND_GROUP = 'openstack.idem.v1'
-HOOK_GROUPS = ('openstack.cli.server_create', 'openstack.cli.keypair_create')
+# Every OSC command the hook table names (so a new kind is checked too).
+HOOK_GROUPS = tuple('openstack.cli.' + name.replace(' ', '_')
+                    for name in hooks.KINDS)
 SETUP_CFG = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir,
                          os.pardir, 'setup.cfg')
 
@@ -98,6 +101,12 @@ class TestRegistered(testtools.TestCase):
                              '%s: reinstall idemclient (tools/setup-'
                              'venv.sh)' % group)
         self.assertIn('task_show', installed(COMMAND_GROUP))
+        config = configparser.ConfigParser()
+        config.read(SETUP_CFG)
+        hooked = {g for g in config.options('entry_points')
+                  if g.startswith('openstack.cli.') and
+                  g != 'openstack.cli.extension'}
+        self.assertEqual(set(HOOK_GROUPS), hooked)
 
 
 class TestCommandHelp(testtools.TestCase):

@@ -358,10 +358,22 @@ class TestFromCloud(TaskTestCase):
             self.journal, self.compute, SCOPE, 'not-an-id', time.time()))
 
 
+class NoBlockStorage:
+    """A client manager of a cloud without block storage: OSC's own
+    error when the volume client is asked for."""
+
+    def __init__(self, compute):
+        self.compute = compute
+
+    @property
+    def volume(self):
+        raise RuntimeError("Service 'block-storage' is disabled")
+
+
 def command(command_class, compute_adapter, journal_path):
     app = mock.Mock()
     app.options.idem_journal = journal_path
-    app.client_manager.compute = compute_adapter
+    app.client_manager = NoBlockStorage(compute_adapter)
     app.stdout, app.stderr = io.StringIO(), io.StringIO()
     return command_class(app, None)
 

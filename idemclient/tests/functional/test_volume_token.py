@@ -1,0 +1,191 @@
+"""``openstack volume create --client-token`` against the local real Cinder,
+every outcome counted through the block storage API."""
+
+import json
+import os
+import signal
+import time
+
+from idemclient.tests.functional import base
+from idemclient.tests.functional import proxy as proxy_mod
+
+TRIALS = int(os.environ.get('IDEMCLIENT_CRASH_TRIALS', '5'))
+
+
+class VolumeTestCase(base.FunctionalTestCase):
+
+    def volume_api(self, method, path, user='admin', **kwargs):
+        sess = base.session_for(user)
+        return sess.request(
+            sess.get_endpoint(service_type='block-storage',
+                              interface='public') + path, method,
+            raise_exc=False, headers={'OpenStack-API-Version': 'volume 3.0'},
+            **kwargs)
+
+    def volumes_named(self, name, user='admin'):
+        """The user's project's volumes with this name; deleted at the end
+        (once they are no longer creating)."""
+        found = self.volume_api('GET', '/volumes/detail', user,
+                                params={'name': name}).json()['volumes']
+        for volume in found:
+            self.addCleanup(self._delete, volume['id'], user)
+        return found
+
+    def _delete(self, volume_id, user):
+        def settled():
+            body = self.volume_api('GET', '/volumes/' + volume_id, user)
+            return body.status_code == 404 or body.json()['volume'][
+                'status'] not in ('creating', 'downloading')
+        self.wait_for(settled, timeout=60, what='volume %s' % volume_id)
+        self.volume_api('DELETE', '/volumes/' + volume_id, user)
+
+    def create(self, name, token, *extra, user='admin', journal=None,
+               env=None, fmt='json'):
+        return self.osc('volume', 'create', '--size', '1', '--client-token',
+                        token, *(extra + (name, '-f', fmt)), user=user,
+                        journal=journal, env=env)
+
+    def endpoint_via(self, proxy):
+        path = base.session_for('admin').get_endpoint(
+            service_type='block-storage', interface='public').split(
+                '://', 1)[1].split('/', 1)[1]
+        return {'OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE': proxy.url('/' + path)}
+
+    def upstream(self):
+        endpoint = base.session_for('admin').get_endpoint(
+            service_type='block-storage', interface='public')
+        return endpoint.split('/v3')[0]
+
+    def assertOneVolume(self, name, volume_id, user='admin'):
+        self.assertEqual([volume_id], [v['id'] for v in self.volumes_named(
+            name, user)], 'duplicate or lost volume for %s' % name)
+
+
+class TestVolumeToken(VolumeTestCase):
+
+    def test_retries_print_one_volume_in_every_format(self):
+        name, token = 'vol-' + self.uid, 'tok-' + self.uid
+        first = json.loads(self.assertOK(self.create(name, token)).stdout)
+        again = self.assertOK(self.create(name, token, fmt='value'))
+        self.assertIn('no create was sent', again.stderr)
+        self.assertIn(first['id'], again.stdout)
+        yaml_run = self.assertOK(self.create(name, token, fmt='yaml'))
+        self.assertIn('id: %s' % first['id'], yaml_run.stdout)
+        self.assertOneVolume(name, first['id'])
+        [volume] = self.volumes_named(name)
+        self.assertIn('idemclient:marker', volume['metadata'])
+        [entry] = self.journal_entries()
+        self.assertEqual(('done', [first['id']]), (
+            entry['state'], json.loads(entry['resource_ids'])))
+
+    def test_other_parameters_are_refused_naming_them(self):
+        name, token = 'volm-' + self.uid, 'tok-' + self.uid
+        first = json.loads(self.assertOK(self.create(name, token)).stdout)
+        other = self.osc('volume', 'create', '--size', '2', '--client-token',
+                         token, name, journal=os.path.join(self.tmp, 'h2'))
+        self.assertEqual(1, other.returncode, other.stdout)
+        self.assertIn('different: size', other.stderr)
+        self.assertIn('on the cloud', other.stderr)
+        self.assertOneVolume(name, first['id'])
+
+    def test_another_host_finds_it_another_project_does_not(self):
+        name, token = 'volh-' + self.uid, 'tok-' + self.uid
+        first = json.loads(self.assertOK(self.create(
+            name, token, user='demo')).stdout)
+        elsewhere = json.loads(self.assertOK(self.create(
+            name, token, user='demo',
+            journal=os.path.join(self.tmp, 'h2'))).stdout)
+        self.assertEqual(first['id'], elsewhere['id'])
+        other = json.loads(self.assertOK(self.create(
+            name, token, user='demo2')).stdout)
+        self.assertNotEqual(first['id'], other['id'])
+        self.assertOneVolume(name, first['id'], user='demo')
+        self.assertOneVolume(name, other['id'], user='demo2')
+
+    def test_bad_token_sends_nothing(self):
+        name = 'volb-' + self.uid
+        result = self.osc('volume', 'create', '--size', '1',
+                          '--client-token', 'x' * 65, name)
+        self.assertEqual(1, result.returncode)
+        self.assertIn('Nothing was sent.', result.stderr)
+        self.assertEqual([], self.volumes_named(name))
+
+    def test_task_show_by_tag_from_another_host(self):
+        name, tag = 'volt-' + self.uid, 'vt-' + self.uid
+        first = json.loads(self.assertOK(self.osc(
+            'volume', 'create', '--size', '1', '--task-tag', tag, name,
+            '-f', 'json')).stdout)
+        [entry] = self.journal_entries()
+        self.addCleanup(self.volumes_named, name)
+
+        def shown():
+            result = self.assertOK(self.osc(
+                'task', 'show', '--tag', tag, '-f', 'json',
+                journal=os.path.join(self.tmp, 'h2')))
+            fields = json.loads(result.stdout)
+            return fields if fields['state'] == 'succeeded' else None
+        fields = self.wait_for(shown, timeout=60, interval=1,
+                               what='the volume to become available')
+        self.assertEqual((entry['uuid'], 'volume.create', first['id']),
+                         (fields['uuid'], fields['task'],
+                          fields['resource']))
+
+
+class TestVolumeCrash(VolumeTestCase):
+
+    def _failpoint(self, point):
+        for trial in range(TRIALS):
+            name = 'volc-%s-%d' % (self.uid, trial)
+            token = 'tok-%s-%d' % (self.uid, trial)
+            killed = self.create(name, token,
+                                 env={'IDEMCLIENT_FAILPOINT': point})
+            self.assertEqual(-signal.SIGKILL, killed.returncode,
+                             killed.stderr)
+            volume = json.loads(self.assertOK(self.create(name,
+                                                          token)).stdout)
+            self.assertOneVolume(name, volume['id'])
+
+    def test_kill_before_journal_commit(self):
+        self._failpoint('before-journal-commit')
+
+    def test_kill_after_journal_commit(self):
+        self._failpoint('after-journal-commit')
+
+    def test_kill_after_response_came(self):
+        self._failpoint('after-response')
+
+    def test_kill_after_post_left(self):
+        for trial in range(TRIALS):
+            name = 'voll-%s-%d' % (self.uid, trial)
+            token = 'tok-%s-%d' % (self.uid, trial)
+            with proxy_mod.Proxy(self.upstream()) as proxy:
+                proxy.rule('POST', r'/volumes$', 'hold')
+                proc = self.start_osc(
+                    'volume', 'create', '--size', '1', '--client-token',
+                    token, name, env=self.endpoint_via(proxy))
+                self.assertTrue(proxy.acted.wait(120), 'POST never left')
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            volume = json.loads(self.assertOK(self.create(name,
+                                                          token)).stdout)
+            self.assertOneVolume(name, volume['id'])
+
+    def test_eight_processes_one_post(self):
+        name, token = 'vol8-' + self.uid, 'tok-' + self.uid
+        with proxy_mod.Proxy(self.upstream()) as proxy:
+            proxy.rule('POST', r'/volumes$', 'count')
+            procs = [self.start_osc(
+                'volume', 'create', '--size', '1', '--client-token', token,
+                name, '-f', 'value', '-c', 'id',
+                env=self.endpoint_via(proxy)) for _ in range(8)]
+            outputs = []
+            deadline = time.monotonic() + 300
+            for proc in procs:
+                out, err = proc.communicate(
+                    timeout=max(1, deadline - time.monotonic()))
+                self.assertEqual(0, proc.returncode, err)
+                outputs.append(out.strip())
+            posts = proxy.count('POST', r'/volumes$')
+        self.assertEqual(1, posts)
+        self.assertEqual(1, len(set(outputs)), outputs)
+        self.assertOneVolume(name, outputs[0])

@@ -1,0 +1,203 @@
+"""Volumes: the marker in the create request, the metadata lookup and its
+microversion, and their tasks; over a real keystoneauth session with
+requests-mock and a real journal file."""
+
+import json
+import os
+import time
+from unittest import mock
+
+import fixtures
+from keystoneauth1 import adapter
+from keystoneauth1 import session
+from keystoneauth1 import token_endpoint
+from osc_lib import exceptions
+from requests_mock.contrib import fixture as rm_fixture
+import testtools
+
+from idemclient import tasks
+from idemclient.clients import block_storage as volume_api
+from idemclient.core import idempotent
+from idemclient.core import journal as jmod
+from idemclient.core.token import Scope
+from idemclient.kinds import volume as volume_kind
+
+ROOT = 'http://cinder.example'
+CINDER = ROOT + '/v3/proj'
+SCOPE = Scope('http://k/v3', 'p', 'u')
+KWARGS = {'size': 1, 'name': 'data1', 'metadata': {'team': 'db'}}
+V1 = '11111111-1111-4111-8111-111111111111'
+
+
+class VolumeTestCase(testtools.TestCase):
+
+    cloud_max = '3.71'
+
+    def setUp(self):
+        super().setUp()
+        self.mock = self.useFixture(rm_fixture.Fixture())
+        for url in (ROOT, ROOT + '/', ROOT + '/v3', ROOT + '/v3/', CINDER,
+                    CINDER + '/'):
+            self.mock.get(url, json={'versions': [{
+                'id': 'v3.0', 'status': 'CURRENT',
+                'version': self.cloud_max, 'min_version': '3.0',
+                'links': [{'rel': 'self', 'href': ROOT + '/v3/'}]}]})
+        sess = session.Session(auth=token_endpoint.Token(CINDER, 'tok'))
+        self.adapter = adapter.Adapter(sess, service_type='block-storage',
+                                       endpoint_override=CINDER)
+        self.client = volume_api.BlockStorageClient(self.adapter)
+        self.journal_path = os.path.join(
+            self.useFixture(fixtures.TempDir()).path, 'journal.sqlite')
+
+    def request(self, token='T', task_tag=None, kwargs=KWARGS):
+        return volume_kind.request_for(SCOPE, kwargs, token, task_tag)
+
+    def listed(self, *volumes):
+        return self.mock.get(CINDER + '/volumes/detail',
+                             json={'volumes': list(volumes)})
+
+
+class TestKind(VolumeTestCase):
+
+    def test_create_carries_the_markers_beside_the_users_metadata(self):
+        request = self.request(task_tag='g')
+        create = mock.Mock(return_value=mock.Mock(id=V1))
+        kind = volume_kind.VolumeKind(mock.Mock(
+            guarded_create=lambda c, r, t: (c(), None)), create, KWARGS,
+            request)
+        _, ids, _ = kind.send(mock.Mock(request_id='req-1'))
+        metadata = create.call_args.kwargs['metadata']
+        self.assertEqual(('db', request.marker, request.fingerprint.encode(),
+                          'idem-tv-' + request.task_id.replace('-', ''),
+                          'task-%s-g' % SCOPE.key[:8]),
+                         (metadata['team'], metadata['idemclient:marker'],
+                          metadata['idemclient:params'],
+                          metadata['idemclient:task'],
+                          metadata['idemclient:tag']))
+        self.assertEqual([V1], ids)
+        self.assertEqual({'team': 'db'}, KWARGS['metadata'])  # untouched
+
+    def test_lookup_filters_on_metadata_at_the_clouds_version(self):
+        request = self.request()
+        lookup = self.listed({'id': V1, 'status': 'creating', 'metadata': {
+            'idemclient:marker': request.marker,
+            'idemclient:params': request.fingerprint.encode()}})
+        found = volume_kind.VolumeKind(self.client, None, KWARGS,
+                                       request).find(request)
+        self.assertEqual(([V1], request.fingerprint),
+                         (found.resource_ids, found.fingerprint))
+        sent = lookup.last_request
+        self.assertEqual({'idemclient:marker': request.marker},
+                         json.loads(sent.qs['metadata'][0]))
+        self.assertEqual('volume 3.71', sent.headers['OpenStack-API-Version'])
+
+    def test_an_unfiltered_answer_is_never_adopted(self):
+        # A cloud that dropped the filter answers with everybody's volumes.
+        request = self.request()
+        self.listed({'id': V1, 'metadata': {}},
+                    {'id': 'x', 'metadata': {'idemclient:marker': 'other'}})
+        self.assertIsNone(volume_kind.VolumeKind(
+            self.client, None, KWARGS, request).find(request))
+
+
+class TestOldCloud(VolumeTestCase):
+
+    cloud_max = '3.30'
+
+    def test_below_3_31_is_refused_and_nothing_is_sent(self):
+        volume = mock.Mock()
+        volume.get_endpoint_data = self.adapter.get_endpoint_data
+        original = volume.create_volume
+        app = mock.Mock()
+        app.client_manager.volume = volume
+        app.options.idem_journal = self.journal_path
+        volume_kind.install(app, mock.Mock(), 'T', None, print)
+        exc = self.assertRaises(exceptions.CommandError,
+                                volume.create_volume, size=1)
+        self.assertIn('block storage API 3.31', str(exc))
+        self.assertIn('Nothing was sent.', str(exc))
+        self.assertFalse(original.called)
+        self.assertFalse(os.path.exists(self.journal_path))
+
+
+class TestTasks(VolumeTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.journal = jmod.Journal.open(self.journal_path)
+        self.addCleanup(self.journal.close)
+
+    def volumes(self):
+        return self.client
+
+    def pending(self, request):
+        entry = self.journal.begin_attempt(
+            scope=SCOPE, operation=request.operation,
+            idem_key=request.idem_key, marker=request.marker,
+            fingerprint=request.fingerprint.encode(),
+            client_token=request.client_token, task_tag=request.task_tag)
+        self.journal._conn.execute(
+            'UPDATE request SET updated_at=updated_at-60')
+        return self.journal.get(entry.uuid)
+
+    def test_states_follow_the_volume(self):
+        for status, state in (('creating', 'accepted'),
+                              ('available', 'succeeded'),
+                              ('in-use', 'succeeded')):
+            observation = tasks.observe_volume(self.client, {
+                'id': V1, 'status': status})
+            self.assertEqual(state, observation.state, status)
+
+    def test_an_error_says_cinders_own_reason(self):
+        self.mock.get(CINDER + '/messages', json={'messages': [
+            {'user_message': 'old', 'created_at': '2026-01-01T00:00:00'},
+            {'user_message': 'create volume:Could not find any available '
+             'weighted backend.', 'created_at': '2026-01-02T00:00:00'}]})
+        observation = tasks.observe_volume(self.client, {
+            'id': V1, 'status': 'error'})
+        self.assertEqual(('failed', 'create volume:Could not find any '
+                          'available weighted backend.'),
+                         (observation.state, observation.error))
+        self.assertEqual([V1], self.mock.last_request.qs['resource_uuid'])
+
+    def test_by_tag_and_by_id_from_another_host(self):
+        request = self.request(task_tag='g')
+        metadata = volume_kind.marker_metadata(request)
+        self.mock.get(CINDER + '/volumes/detail', json={'volumes': [
+            {'id': V1, 'status': 'available', 'metadata': metadata}]})
+        compute = mock.Mock(servers_by_any_tag=lambda tags: [],
+                            keypairs=lambda: [])
+        by_tag = tasks.show_by_tag(self.journal, compute, SCOPE, 'g',
+                                   time.time(), self.volumes)
+        by_id = tasks.show_by_id(self.journal, compute, SCOPE,
+                                 request.task_id, time.time(), self.volumes)
+        for [fields] in (by_tag, by_id):
+            self.assertEqual((request.task_id, 'volume.create', 'succeeded',
+                              V1), (fields['uuid'], fields['task'],
+                                    fields['state'], fields['resource']))
+
+    def test_resume_lists_the_volumes_once_for_all(self):
+        requests = [self.request('t%d' % i) for i in range(30)]
+        entries = [self.pending(r) for r in requests]
+        listed = self.listed(*[
+            {'id': 'v%d' % i, 'status': 'available', 'metadata': {
+                'idemclient:marker': r.marker}}
+            for i, r in enumerate(requests[:10])])
+        views = tasks.resume(self.journal, mock.Mock(), entries,
+                             time.time(), volumes=self.volumes)
+        self.assertEqual(1, listed.call_count)
+        self.assertEqual(10, len(self.journal.entries('done')))
+        self.assertEqual(['v0'], self.journal.get(entries[0].uuid)
+                         .resource_ids)
+        self.assertEqual({'succeeded': 10, 'not-found': 20}, {
+            s: [v['state'] for v in views].count(s)
+            for s in ('succeeded', 'not-found')})
+
+
+class TestRequest(testtools.TestCase):
+
+    def test_other_parameters_are_another_fingerprint(self):
+        a = volume_kind.request_for(SCOPE, KWARGS, 'T', None)
+        b = volume_kind.request_for(SCOPE, dict(KWARGS, size=2), 'T', None)
+        self.assertEqual(['size'], a.fingerprint.differences(b.fingerprint))
+        self.assertIsInstance(a, idempotent.Request)
