@@ -120,6 +120,17 @@ class FunctionalTestCase(testtools.TestCase):
         self.addCleanup(self._reap, proc)
         return proc
 
+    def outputs(self, procs, timeout=600):
+        """What each process printed; every one must succeed."""
+        deadline = time.monotonic() + timeout
+        printed = []
+        for proc in procs:
+            out, err = proc.communicate(
+                timeout=max(1, deadline - time.monotonic()))
+            self.assertEqual(0, proc.returncode, err)
+            printed.append(out.strip())
+        return printed
+
     @staticmethod
     def _reap(proc):
         if proc.poll() is None:

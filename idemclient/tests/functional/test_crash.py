@@ -3,7 +3,6 @@ and count the servers through the API: never a duplicate, never a loss."""
 
 import os
 import signal
-import time
 
 from idemclient.tests.functional import base
 from idemclient.tests.functional import proxy as proxy_mod
@@ -97,13 +96,7 @@ class TestConcurrent(base.FunctionalTestCase):
                                  'value', '-c', 'id')),
                 env={'OS_COMPUTE_ENDPOINT_OVERRIDE': proxy.url('/v2.1')})
                 for _ in range(8)]
-            outputs = []
-            deadline = time.monotonic() + 600
-            for proc in procs:
-                out, err = proc.communicate(
-                    timeout=max(1, deadline - time.monotonic()))
-                self.assertEqual(0, proc.returncode, err)
-                outputs.append(out.strip())
+            outputs = self.outputs(procs)
             posts = proxy.count('POST', r'/servers$')
         self.assertEqual(1, posts)
         self.assertEqual(1, len(set(outputs)), outputs)

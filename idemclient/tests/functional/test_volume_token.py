@@ -4,7 +4,6 @@ every outcome counted through the block storage API."""
 import json
 import os
 import signal
-import time
 
 from idemclient.tests.functional import base
 from idemclient.tests.functional import proxy as proxy_mod
@@ -178,13 +177,7 @@ class TestVolumeCrash(VolumeTestCase):
                 'volume', 'create', '--size', '1', '--client-token', token,
                 name, '-f', 'value', '-c', 'id',
                 env=self.endpoint_via(proxy)) for _ in range(8)]
-            outputs = []
-            deadline = time.monotonic() + 300
-            for proc in procs:
-                out, err = proc.communicate(
-                    timeout=max(1, deadline - time.monotonic()))
-                self.assertEqual(0, proc.returncode, err)
-                outputs.append(out.strip())
+            outputs = self.outputs(procs)
             posts = proxy.count('POST', r'/volumes$')
         self.assertEqual(1, posts)
         self.assertEqual(1, len(set(outputs)), outputs)

@@ -4,31 +4,18 @@ requests-mock: body, headers, microversion negotiation, errors, summary."""
 import io
 from unittest import mock
 
-from keystoneauth1 import adapter
-from keystoneauth1 import session
-from keystoneauth1 import token_endpoint
 from openstack import connection
 from osc_lib import exceptions
-from requests_mock.contrib import fixture as rm_fixture
-import testtools
 
 from idemclient.clients import block_storage as volume_api
 from idemclient.clients import errors
 from idemclient.commands import backup as backup_commands
+from idemclient.tests.unit import cinder
 
-ROOT = 'http://cinder.example'
-CINDER = ROOT + '/v3/proj'
+ROOT, CINDER, versions = cinder.ROOT, cinder.CINDER, cinder.versions
 B1, B2, B3 = ('11111111-1111-4111-8111-111111111111',
               '22222222-2222-4222-8222-222222222222',
               '33333333-3333-4333-8333-333333333333')
-
-
-def versions(max_version):
-    """Cinder's version document, as GET / answers it."""
-    return {'versions': [{
-        'id': 'v3.0', 'status': 'CURRENT', 'version': max_version,
-        'min_version': '3.0', 'updated': '2023-08-31T00:00:00Z',
-        'links': [{'rel': 'self', 'href': ROOT + '/v3/'}]}]}
 
 
 def error(status, kind, message):
@@ -37,19 +24,10 @@ def error(status, kind, message):
             'headers': {'x-openstack-request-id': 'req-%d' % status}}
 
 
-class ResetTestCase(testtools.TestCase):
-
-    cloud_max = '3.71'
+class ResetTestCase(cinder.CinderTestCase):
 
     def setUp(self):
         super().setUp()
-        self.mock = self.useFixture(rm_fixture.Fixture())
-        for url in (ROOT, ROOT + '/', ROOT + '/v3', ROOT + '/v3/', CINDER,
-                    CINDER + '/'):
-            self.mock.get(url, json=versions(self.cloud_max))
-        sess = session.Session(auth=token_endpoint.Token(CINDER, 'tok'))
-        self.adapter = adapter.Adapter(sess, service_type='block-storage',
-                                       endpoint_override=CINDER)
         for backup_id, name in ((B1, 'one'), (B2, 'two'), (B3, 'three')):
             self.mock.get(CINDER + '/backups/' + backup_id, json={
                 'backup': {'id': backup_id, 'name': name,

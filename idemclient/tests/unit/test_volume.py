@@ -8,11 +8,7 @@ import time
 from unittest import mock
 
 import fixtures
-from keystoneauth1 import adapter
-from keystoneauth1 import session
-from keystoneauth1 import token_endpoint
 from osc_lib import exceptions
-from requests_mock.contrib import fixture as rm_fixture
 import testtools
 
 from idemclient import tasks
@@ -21,30 +17,18 @@ from idemclient.core import idempotent
 from idemclient.core import journal as jmod
 from idemclient.core.token import Scope
 from idemclient.kinds import volume as volume_kind
+from idemclient.tests.unit import cinder
 
-ROOT = 'http://cinder.example'
-CINDER = ROOT + '/v3/proj'
+CINDER = cinder.CINDER
 SCOPE = Scope('http://k/v3', 'p', 'u')
 KWARGS = {'size': 1, 'name': 'data1', 'metadata': {'team': 'db'}}
 V1 = '11111111-1111-4111-8111-111111111111'
 
 
-class VolumeTestCase(testtools.TestCase):
-
-    cloud_max = '3.71'
+class VolumeTestCase(cinder.CinderTestCase):
 
     def setUp(self):
         super().setUp()
-        self.mock = self.useFixture(rm_fixture.Fixture())
-        for url in (ROOT, ROOT + '/', ROOT + '/v3', ROOT + '/v3/', CINDER,
-                    CINDER + '/'):
-            self.mock.get(url, json={'versions': [{
-                'id': 'v3.0', 'status': 'CURRENT',
-                'version': self.cloud_max, 'min_version': '3.0',
-                'links': [{'rel': 'self', 'href': ROOT + '/v3/'}]}]})
-        sess = session.Session(auth=token_endpoint.Token(CINDER, 'tok'))
-        self.adapter = adapter.Adapter(sess, service_type='block-storage',
-                                       endpoint_override=CINDER)
         self.client = volume_api.BlockStorageClient(self.adapter)
         self.journal_path = os.path.join(
             self.useFixture(fixtures.TempDir()).path, 'journal.sqlite')
