@@ -35,6 +35,8 @@ KINDS = {
     'keypair create': ('idemclient.kinds.keypair', 'keypair',
                        'idemclient.core.keyfile:protect_key_file'),
     'volume create': ('idemclient.kinds.volume', 'volume', None),
+    'volume snapshot create': ('idemclient.kinds.snapshot', 'snapshot', None),
+    'volume backup create': ('idemclient.kinds.backup', 'backup', None),
 }
 
 

@@ -7,6 +7,7 @@ alone: the journal says what this host sent, the cloud says what happened.
 """
 
 import datetime
+import time
 
 from idemclient.clients import errors
 from idemclient.core import converge
@@ -37,10 +38,15 @@ TAGS_PER_LOOKUP = 60
 
 CREATE, KEYPAIR, SWAP = 'server.create', 'keypair.create', \
     'server.swap_volume'
-VOLUME = 'volume.create'
-# Volume statuses that are still on the way, and that went wrong.
-VOLUME_BUSY = ('creating', 'downloading')
-VOLUME_FAILED = ('error',)
+VOLUME, SNAPSHOT, BACKUP = 'volume.create', 'snapshot.create', \
+    'backup.create'
+# Cinder's kinds: journal operation -> REST collection.
+CINDER = {VOLUME: 'volumes', SNAPSHOT: 'snapshots', BACKUP: 'backups'}
+# Cinder statuses that are still on the way, and that went wrong.
+CINDER_BUSY = ('creating', 'downloading')
+CINDER_FAILED = ('error',)
+# A backup creating for longer than this may be stuck (seed 004).
+STUCK_SECONDS = 3600
 
 
 def swap_marker(scope, task_tag):
@@ -149,32 +155,60 @@ def observe_swap(compute, server_id, request_id=None, since=None):
     return Observation(state, [server_id], error, action)
 
 
-def observe_volume(volumes, body):
+def observe_cinder(client, operation, body, now=None):
     """accepted / succeeded / failed (with Cinder's own reason)."""
     status = (body.get('status') or '').lower()
-    if status in VOLUME_BUSY:
-        return Observation('accepted', [body['id']])
-    if status in VOLUME_FAILED:
-        messages = volumes.messages_about(body['id'])
+    if status in CINDER_BUSY:
+        age = (now or time.time()) - (_epoch(body.get('created_at')) or
+                                      float('inf'))
+        note = None
+        if operation == BACKUP and age > STUCK_SECONDS:
+            note = ('The backup has been creating for %d minutes: if '
+                    'cinder-backup stopped it is stuck; an admin can run '
+                    '"openstack backup reset-state --state error %s".'
+                    % (age // 60, body['id']))
+        return Observation('accepted', [body['id']], note)
+    if status in CINDER_FAILED:
+        messages = client.messages_about(body['id'])
         reason = messages[0].get('user_message') if messages else None
         return Observation('failed', [body['id']], reason or
-                           'The volume is in error.')
+                           'The %s is in error.' % CINDER[operation][:-1])
     return Observation('succeeded', [body['id']])
 
 
-def _observe_volume_entry(entry, volumes):
-    from idemclient.kinds import volume as volume_kind
+def _cinder_marked(volumes, operation, key, value):
+    """Items of a Cinder kind carrying a marker; [] on a cloud without
+    block storage, or too old for the kind."""
+    if volumes is None:
+        return []
+    from idemclient.clients import block_storage
+    try:
+        client = volumes()
+        if operation == BACKUP:  # no metadata filter: matched here
+            if not client.supports('3.43'):
+                return []
+            return client.listed('backups', None, lambda b: (
+                b.get('metadata') or {}).get(key) == value)
+        if not client.supports(block_storage.FILTER_MICROVERSION):
+            return []
+        return client.with_metadata(CINDER[operation], key, value)
+    except errors.ApiError:
+        return []
+
+
+def _observe_cinder_entry(entry, volumes):
+    from idemclient.kinds import cinder
     if entry.state == 'done':
-        body = volumes.get_volume(entry.resource_ids[0])
+        body = volumes().get(CINDER[entry.operation], entry.resource_ids[0])
         if body is None:
             return Observation('deleted', entry.resource_ids)
     else:
-        found = volumes.volumes_with_metadata(volume_kind.MARKER_KEY,
-                                              entry.marker)
+        found = _cinder_marked(volumes, entry.operation, cinder.MARKER_KEY,
+                               entry.marker)
         if not found:
             return None
         body = found[0]
-    return observe_volume(volumes, body)
+    return observe_cinder(volumes(), entry.operation, body)
 
 
 def observe(entry, compute, found_servers=None, volumes=None):
@@ -185,8 +219,8 @@ def observe(entry, compute, found_servers=None, volumes=None):
     """
     if entry.state == 'failed':
         return Observation('failed', entry.resource_ids, entry.error)
-    if entry.operation == VOLUME:
-        return _observe_volume_entry(entry, volumes())
+    if entry.operation in CINDER:
+        return _observe_cinder_entry(entry, volumes)
     if entry.operation == CREATE:
         if entry.state == 'done':
             servers = [s for s in (compute.get_server(i)
@@ -267,20 +301,6 @@ def _created(compute, servers, task_id=None):
             tokens.task_id_of(winners[0].get('tags'), CREATE))
 
 
-def _volumes_marked(volumes, key, value):
-    """Volumes carrying a marker; [] on a cloud without block storage."""
-    if volumes is None:
-        return []
-    try:
-        client = volumes()
-        from idemclient.clients import block_storage
-        if not client.supports(block_storage.FILTER_MICROVERSION):
-            return []
-        return client.volumes_with_metadata(key, value)
-    except errors.ApiError:
-        return []
-
-
 def from_cloud(compute, scope, tag, volumes=None):
     """Tasks with this tag that only the cloud knows (another host sent
     them), as (operation, observation, task id): servers created with it,
@@ -300,11 +320,14 @@ def from_cloud(compute, scope, tag, volumes=None):
         found.append((KEYPAIR, Observation('succeeded', [keypair['name']]),
                       tokens.task_id_of(keypair['public_key'].split(),
                                         KEYPAIR)))
-    from idemclient.kinds import volume as volume_kind
-    for body in _volumes_marked(volumes, volume_kind.TAG_KEY, create_tag):
-        found.append((VOLUME, observe_volume(volumes(), body),
-                      tokens.task_id_of([(body.get('metadata') or {}).get(
-                          volume_kind.TASK_KEY)], VOLUME)))
+    from idemclient.kinds import cinder
+    for operation in CINDER:
+        for body in _cinder_marked(volumes, operation, cinder.TAG_KEY,
+                                   create_tag):
+            found.append((operation, observe_cinder(volumes(), operation,
+                                                    body),
+                          tokens.task_id_of([(body.get('metadata') or {}).get(
+                              cinder.TASK_KEY)], operation)))
     return [(op, obs, task_id or journal_mod.entry_id(
         scope.key, op, 'task:' + tag)) for op, obs, task_id in found]
 
@@ -325,10 +348,13 @@ def from_cloud_by_id(compute, task_id, volumes=None):
     if keypairs:
         return [(KEYPAIR, Observation('succeeded', [keypairs[0]['name']]),
                  task_id)]
-    from idemclient.kinds import volume as volume_kind
-    return [(VOLUME, observe_volume(volumes(), body), task_id)
-            for body in _volumes_marked(volumes, volume_kind.TASK_KEY,
-                                        tokens.id_tag(VOLUME, task_id))[:1]]
+    from idemclient.kinds import cinder
+    for operation in CINDER:
+        for body in _cinder_marked(volumes, operation, cinder.TASK_KEY,
+                                   tokens.id_tag(operation, task_id)):
+            return [(operation, observe_cinder(volumes(), operation, body),
+                     task_id)]
+    return []
 
 
 def show_by_tag(journal, compute, scope, tag, now, volumes=None):
@@ -383,22 +409,16 @@ def _settled(compute, entry, listing, settle_seconds, say):
     return decision.winners
 
 
-def _volumes_by_marker(volumes, entries):
-    """The project's volumes by marker, listed once for all of them."""
-    if not entries:
-        return {}
-    from idemclient.kinds import volume as volume_kind
+def _cinder_by_marker(volumes, entries):
+    """Cinder items by marker: each kind listed once for all its entries."""
+    from idemclient.kinds import cinder
     found = {}
-    for body in volumes().volumes():
-        marker = (body.get('metadata') or {}).get(volume_kind.MARKER_KEY)
-        if marker:
-            found.setdefault(marker, body)
+    for operation in {e.operation for e in entries}:
+        for body in volumes().listed(CINDER[operation]):
+            marker = (body.get('metadata') or {}).get(cinder.MARKER_KEY)
+            if marker:
+                found.setdefault((operation, marker), body)
     return found
-
-
-def _resumed_volume(entry, volumes, by_marker):
-    body = by_marker.get(entry.marker)
-    return observe_volume(volumes(), body) if body else None
 
 
 def resume(journal, compute, entries, now, progress=None,
@@ -423,8 +443,8 @@ def resume(journal, compute, entries, now, progress=None,
         for server in listing.servers:
             for tag in server.get('tags') or []:
                 by_tag.setdefault(tag, []).append(server)
-    by_marker = _volumes_by_marker(volumes, [
-        e for e in entries if e.operation == VOLUME])
+    by_marker = _cinder_by_marker(volumes, [
+        e for e in entries if e.operation in CINDER])
     views = []
     for entry in entries:
         if entry.operation == CREATE:
@@ -437,8 +457,10 @@ def resume(journal, compute, entries, now, progress=None,
                 continue
             observation = observe_servers(compute, winners, events=False) \
                 if winners else None
-        elif entry.operation == VOLUME:
-            observation = _resumed_volume(entry, volumes, by_marker)
+        elif entry.operation in CINDER:
+            body = by_marker.get((entry.operation, entry.marker))
+            observation = observe_cinder(volumes(), entry.operation, body) \
+                if body else None
         else:
             observation = observe(entry, compute)
         if observation is not None and observation.resource_ids and \

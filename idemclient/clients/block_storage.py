@@ -64,40 +64,51 @@ class BlockStorageClient:
         ours = self.microversion()
         return ours is not None and _version(ours) >= _version(microversion)
 
-    def volumes_with_metadata(self, key, value):
-        """The caller's volumes whose metadata has ``key`` = ``value``.
+    def with_metadata(self, collection, key, value):
+        """The caller's ``collection`` items (volumes, snapshots) whose
+        metadata has ``key`` = ``value``.
 
-        ``GET /volumes/detail?metadata={...}``: only from 3.31 does Cinder
-        refuse a filter it does not allow (400) instead of dropping it and
-        listing everything, so callers check ``supports(FILTER)`` first;
-        each volume's metadata is checked again here all the same.
+        ``GET /<collection>/detail?metadata={...}``: only from 3.31 does
+        Cinder refuse a filter it does not allow (400) instead of dropping
+        it and listing everything, so callers check ``supports(FILTER)``
+        first; each item's metadata is checked again here all the same.
         """
-        return self._list('volumes', {'metadata': json.dumps({key: value})},
-                          lambda v: (v.get('metadata') or {}).get(key) ==
-                          value)
+        return self.listed(collection, {'metadata': json.dumps({key: value})},
+                           lambda item: (item.get('metadata') or {}).get(
+                               key) == value)
+
+    def volumes_with_metadata(self, key, value):
+        return self.with_metadata('volumes', key, value)
 
     def volumes(self):
         """Every volume of the caller's project (every page)."""
-        return self._list('volumes', {}, lambda v: True)
+        return self.listed('volumes')
 
-    def _list(self, kind, params, keep):
-        params = dict(params, limit=PAGE_LIMIT)
+    def listed(self, collection, params=None, keep=None):
+        """Every page of ``GET /<collection>/detail`` (``params`` are
+        filters), keeping what ``keep`` accepts."""
+        params = dict(params or {}, limit=PAGE_LIMIT)
         found = []
         while True:
-            body = self._call('GET', '/%s/detail' % kind,
-                              'Cannot list %s' % kind, params=params).json()
-            page = body.get(kind, [])
-            found.extend(item for item in page if keep(item))
-            if len(page) < PAGE_LIMIT or not body.get(kind + '_links'):
+            body = self._call('GET', '/%s/detail' % collection,
+                              'Cannot list %s' % collection,
+                              params=params).json()
+            page = body.get(collection, [])
+            found.extend(item for item in page if keep is None or keep(item))
+            if len(page) < PAGE_LIMIT or not body.get(collection + '_links'):
                 return found
             params['marker'] = page[-1]['id']
 
     def get_volume(self, volume_id):
         """The volume, or None if it no longer exists."""
+        return self.get('volumes', volume_id)
+
+    def get(self, collection, item_id):
+        """One item (a volume, snapshot, backup), or None if it is gone."""
         try:
-            return self._call('GET', '/volumes/%s' % volume_id,
-                              'Cannot show volume %s' % volume_id
-                              ).json()['volume']
+            return self._call('GET', '/%s/%s' % (collection, item_id),
+                              'Cannot show %s %s' % (collection[:-1], item_id)
+                              ).json()[collection[:-1]]
         except ApiError as exc:
             if exc.status_code == 404:
                 return None

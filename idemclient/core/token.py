@@ -75,7 +75,8 @@ def derive_tag(scope, token, prefix='idem'):
 # What a task's resource carries so that its task id (the journal's entry
 # id, derived from the request key) is found from any host.
 _ID_PREFIXES = {'server.create': 'idem-tc-', 'server.swap_volume': 'idem-ts-',
-                'keypair.create': 'idem-tk-', 'volume.create': 'idem-tv-'}
+                'keypair.create': 'idem-tk-', 'volume.create': 'idem-tv-',
+                'snapshot.create': 'idem-tn-', 'backup.create': 'idem-tb-'}
 
 
 def id_tag(operation, task_id):

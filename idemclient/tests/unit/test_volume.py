@@ -16,6 +16,8 @@ from idemclient.clients import block_storage as volume_api
 from idemclient.core import idempotent
 from idemclient.core import journal as jmod
 from idemclient.core.token import Scope
+from idemclient.kinds import backup as backup_kind
+from idemclient.kinds import snapshot as snapshot_kind
 from idemclient.kinds import volume as volume_kind
 from idemclient.tests.unit import cinder
 
@@ -34,7 +36,8 @@ class VolumeTestCase(cinder.CinderTestCase):
             self.useFixture(fixtures.TempDir()).path, 'journal.sqlite')
 
     def request(self, token='T', task_tag=None, kwargs=KWARGS):
-        return volume_kind.request_for(SCOPE, kwargs, token, task_tag)
+        return volume_kind.VolumeKind.request_for(SCOPE, kwargs, token,
+                                                  task_tag)
 
     def listed(self, *volumes):
         return self.mock.get(CINDER + '/volumes/detail',
@@ -128,7 +131,7 @@ class TestTasks(VolumeTestCase):
         for status, state in (('creating', 'accepted'),
                               ('available', 'succeeded'),
                               ('in-use', 'succeeded')):
-            observation = tasks.observe_volume(self.client, {
+            observation = tasks.observe_cinder(self.client, tasks.VOLUME, {
                 'id': V1, 'status': status})
             self.assertEqual(state, observation.state, status)
 
@@ -137,7 +140,7 @@ class TestTasks(VolumeTestCase):
             {'user_message': 'old', 'created_at': '2026-01-01T00:00:00'},
             {'user_message': 'create volume:Could not find any available '
              'weighted backend.', 'created_at': '2026-01-02T00:00:00'}]})
-        observation = tasks.observe_volume(self.client, {
+        observation = tasks.observe_cinder(self.client, tasks.VOLUME, {
             'id': V1, 'status': 'error'})
         self.assertEqual(('failed', 'create volume:Could not find any '
                           'available weighted backend.'),
@@ -146,7 +149,7 @@ class TestTasks(VolumeTestCase):
 
     def test_by_tag_and_by_id_from_another_host(self):
         request = self.request(task_tag='g')
-        metadata = volume_kind.marker_metadata(request)
+        metadata = volume_kind.VolumeKind.marker_metadata(request)
         self.mock.get(CINDER + '/volumes/detail', json={'volumes': [
             {'id': V1, 'status': 'available', 'metadata': metadata}]})
         compute = mock.Mock(servers_by_any_tag=lambda tags: [],
@@ -181,7 +184,71 @@ class TestTasks(VolumeTestCase):
 class TestRequest(testtools.TestCase):
 
     def test_other_parameters_are_another_fingerprint(self):
-        a = volume_kind.request_for(SCOPE, KWARGS, 'T', None)
-        b = volume_kind.request_for(SCOPE, dict(KWARGS, size=2), 'T', None)
+        request_for = volume_kind.VolumeKind.request_for
+        a = request_for(SCOPE, KWARGS, 'T', None)
+        b = request_for(SCOPE, dict(KWARGS, size=2), 'T', None)
         self.assertEqual(['size'], a.fingerprint.differences(b.fingerprint))
         self.assertIsInstance(a, idempotent.Request)
+
+
+class TestSnapshotsAndBackups(VolumeTestCase):
+
+    def test_a_snapshot_is_found_by_its_metadata(self):
+        request = snapshot_kind.SnapshotKind.request_for(
+            SCOPE, {'volume_id': V1, 'name': 's1'}, 'T', None)
+        lookup = self.mock.get(CINDER + '/snapshots/detail', json={
+            'snapshots': [{'id': 'snap', 'metadata': {
+                'idemclient:marker': request.marker}}]})
+        found = snapshot_kind.SnapshotKind(self.client, None, {},
+                                           request).find(request)
+        self.assertEqual(['snap'], found.resource_ids)
+        self.assertEqual({'idemclient:marker': request.marker}, json.loads(
+            lookup.last_request.qs['metadata'][0]))
+
+    def test_a_backup_is_found_among_its_volumes_backups(self):
+        kwargs = {'volume_id': V1, 'name': 'b1'}
+        request = backup_kind.BackupKind.request_for(SCOPE, kwargs, 'T',
+                                                     None)
+        lookup = self.mock.get(CINDER + '/backups/detail', json={
+            'backups': [
+                {'id': 'a-other', 'metadata': {}},
+                {'id': 'z-mine', 'metadata': {
+                    'idemclient:marker': request.marker}}]})
+        found = backup_kind.BackupKind(self.client, None, kwargs,
+                                       request).find(request)
+        self.assertEqual(['z-mine'], found.resource_ids)
+        sent = lookup.last_request
+        self.assertEqual([V1], sent.qs['volume_id'])
+        self.assertNotIn('metadata', sent.qs)  # Cinder cannot filter on it
+
+    def test_a_backup_creating_for_long_names_the_way_out(self):
+        started = time.strftime('%Y-%m-%dT%H:%M:%S.000000',
+                                time.gmtime(time.time() - 7200))
+        stuck = tasks.observe_cinder(self.client, tasks.BACKUP, {
+            'id': 'b', 'status': 'creating', 'created_at': started})
+        self.assertEqual('accepted', stuck.state)
+        self.assertIn('openstack backup reset-state --state error b',
+                      stuck.error)
+        fresh = tasks.observe_cinder(self.client, tasks.BACKUP, {
+            'id': 'b', 'status': 'creating', 'created_at': time.strftime(
+                '%Y-%m-%dT%H:%M:%S', time.gmtime())})
+        self.assertIsNone(fresh.error)
+
+
+class TestBackupsBefore343(VolumeTestCase):
+
+    cloud_max = '3.42'
+
+    def test_refused_and_nothing_is_sent(self):
+        volume = mock.Mock()
+        volume.get_endpoint_data = self.adapter.get_endpoint_data
+        original = volume.create_backup
+        app = mock.Mock()
+        app.client_manager.volume = volume
+        app.options.idem_journal = self.journal_path
+        backup_kind.install(app, mock.Mock(), 'T', None, print)
+        exc = self.assertRaises(exceptions.CommandError,
+                                volume.create_backup, volume_id=V1)
+        self.assertIn('block storage API 3.43 or later for backups',
+                      str(exc))
+        self.assertFalse(original.called)
