@@ -11,7 +11,8 @@
    1,000,000 entries; targets <= 5 ms and <= 1 ms.
 4. ``openstack task resume`` over 1,000 pending entries: HTTP requests;
    target <= 25 (5 of them really on the cloud, as after a crash).
-   The same for ``volume create``.
+   The same for ``volume create``, ``volume snapshot create`` and ``volume
+   backup create``.
 5. First-run ``server create`` wall time with a token vs plain, without
    and with ``--wait`` (runs alternated, medians): the settle step's cost;
    and with a coordination backend (a real etcd on loopback) if ``etcd``
@@ -141,31 +142,69 @@ def bench_requests():
                    env=env, capture_output=True)
 
 
-def bench_volume_requests():
+def bench_cinder_requests():
+    """Requests of volume, snapshot and backup create, plain and with a
+    token (first run, retry, retry from an empty journal)."""
     from idemclient.tests.functional import base
     env = base.osc_env('admin', '/dev/null')
     tmp = tempfile.mkdtemp()
-    journal = os.path.join(tmp, 'journal.sqlite')
     uid = uuid.uuid4().hex[:8]
-    create = ['volume', 'create', '--size', '1']
-    post = r'/volumes\b'
-    plain, plain_posts = count_requests(create + ['bv-plain-' + uid],
-                                        journal, env, post)
-    token = ['--client-token', 'bv-' + uid, 'bv-tok-' + uid]
-    first, first_posts = count_requests(create + token, journal, env, post)
-    retry, retry_posts = count_requests(create + token, journal, env, post)
-    other, other_posts = count_requests(create + token,
-                                        os.path.join(tmp, 'other'), env,
-                                        post)
-    say('volume create HTTP requests: plain %d (%d POST); with token, first '
-        'run %d (%d POST, %+d vs plain; target <= +1); retry %d (%d POST; '
-        'target 0); retry from an empty journal %d (%d POST)'
-        % (plain, plain_posts, first, first_posts, first - plain, retry,
-           retry_posts, other, other_posts))
-    time.sleep(3)  # let them become available before deleting
-    subprocess.run([os.path.join(VENV, 'bin', 'openstack'), 'volume',
-                    'delete', 'bv-plain-' + uid, 'bv-tok-' + uid],
-                   env=env, capture_output=True)
+    openstack = os.path.join(VENV, 'bin', 'openstack')
+    source = 'bv-src-' + uid
+    subprocess.run([openstack, 'volume', 'create', '--size', '1', source],
+                   env=env, capture_output=True, check=True)
+    kinds = (('volume', ['volume', 'create', '--size', '1'], r'/volumes\b'),
+             ('snapshot', ['volume', 'snapshot', 'create', '--volume',
+                           source], r'/snapshots\b'),
+             ('backup', ['volume', 'backup', 'create', source, '--name'],
+              r'/backups\b'))
+    for noun, create, post in kinds:
+        journal = os.path.join(tmp, noun + '.sqlite')
+        figures = []
+        for args, where in (
+                (['bv-%s-plain-%s' % (noun, uid)], journal),
+                (['--client-token', 'bv-' + uid, 'bv-%s-%s' % (noun, uid)],
+                 journal),
+                (['--client-token', 'bv-' + uid, 'bv-%s-%s' % (noun, uid)],
+                 journal),
+                (['--client-token', 'bv-' + uid, 'bv-%s-%s' % (noun, uid)],
+                 os.path.join(tmp, noun + '-other.sqlite'))):
+            wait_available(openstack, env, source)
+            if noun == 'backup':  # the name option takes the next word
+                args = args[-1:] + args[:-1]
+            figures.append(count_requests(create + args, where, env, post))
+        (plain, plain_posts), (first, first_posts), (retry, retry_posts), \
+            (other, other_posts) = figures
+        say('%s create HTTP requests: plain %d (%d POST); with token, '
+            'first run %d (%d POST, %+d vs plain; target <= +1); retry %d '
+            '(%d POST; target 0); retry from an empty journal %d (%d POST)'
+            % (noun, plain, plain_posts, first, first_posts, first - plain,
+               retry, retry_posts, other, other_posts))
+    wait_available(openstack, env, source)
+    for noun, delete in (('backup', ['volume', 'backup', 'delete']),
+                         ('snapshot', ['volume', 'snapshot', 'delete']),
+                         ('volume', ['volume', 'delete'])):
+        names = ('bv-%s-%s' % (noun, uid), 'bv-%s-plain-%s' % (noun, uid))
+        for name in names:
+            for _ in range(60):  # one still creating refuses to go
+                if subprocess.run([openstack] + delete + [name], env=env,
+                                  capture_output=True).returncode == 0:
+                    break
+                time.sleep(1)
+    subprocess.run([openstack, 'volume', 'delete', source], env=env,
+                   capture_output=True)
+
+
+def wait_available(openstack, env, volume, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = subprocess.run(
+            [openstack, 'volume', 'show', volume, '-f', 'value', '-c',
+             'status'], env=env, capture_output=True, text=True).stdout
+        if status.strip() == 'available':
+            return
+        time.sleep(0.5)
+    raise SystemExit('volume %s did not become available' % volume)
 
 
 def timed_create(args, journal, env):
@@ -371,7 +410,7 @@ def main():
         started = True
     try:
         bench_requests()
-        bench_volume_requests()
+        bench_cinder_requests()
         bench_create_time(args.create_runs)
         bench_resume()
     finally:
