@@ -114,22 +114,11 @@ def _action(compute, server_id, name, request_id=None, since=None):
         if action.get('action') != name:
             continue
         if since is not None and not request_id:
-            started = _epoch(action.get('start_time'))
+            started = converge.epoch(action.get('start_time'))
             if started is not None and started < since - 60:
                 continue
         return compute.instance_action(server_id, action['request_id'])
     return None
-
-
-def _epoch(text):
-    if not text:
-        return None
-    text = text.rstrip('Z').split('.')[0]
-    try:
-        return datetime.datetime.fromisoformat(text).replace(
-            tzinfo=datetime.timezone.utc).timestamp()
-    except ValueError:
-        return None
 
 
 def observe_servers(compute, servers, request_id=None, events=True):
@@ -159,7 +148,7 @@ def observe_cinder(client, operation, body, now=None):
     """accepted / succeeded / failed (with Cinder's own reason)."""
     status = (body.get('status') or '').lower()
     if status in CINDER_BUSY:
-        age = (now or time.time()) - (_epoch(body.get('created_at')) or
+        age = (now or time.time()) - (converge.epoch(body.get('created_at')) or
                                       float('inf'))
         note = None
         if operation == BACKUP and age > STUCK_SECONDS:
@@ -251,7 +240,8 @@ def observe(entry, compute, found_servers=None, volumes=None):
 
 
 def _nova_time(text):
-    return _iso(_epoch(text)) if _epoch(text) is not None else text
+    epoch = converge.epoch(text)
+    return _iso(epoch) if epoch is not None else text
 
 
 def view(entry, observation, now, tag=None, operation=None, uuid=None):
@@ -400,12 +390,9 @@ def _settled(compute, entry, listing, settle_seconds, say):
     if settle_seconds > 0:
         if converge.wait_needed(listing, settle_seconds) > 0:
             return None
-        for server in decision.own_losers + decision.stale_losers:
-            if say:
-                say('Deleting server %s: another run with the same token '
-                    'created server %s first.' % (server['id'],
-                                                  decision.winner_ids[0]))
-            compute.delete_server(server['id'])
+        from idemclient.kinds import server as server_kind
+        server_kind.delete_losers(compute, decision,
+                                  say or (lambda message: None))
     return decision.winners
 
 

@@ -30,6 +30,20 @@ def _sdk_server(body):
     return sdk_server.Server.existing(**body)
 
 
+def delete_losers(client, decision, say):
+    """Delete this host's losing servers and anybody's stale ones; one
+    that cannot be deleted now is left to the next run."""
+    winner = decision.winner_ids[0]
+    for server in decision.own_losers + decision.stale_losers:
+        say('Deleting server %s: another run with the same token created '
+            'server %s first.' % (server['id'], winner))
+        try:
+            client.delete_server(server['id'])
+        except errors.ApiError as exc:
+            say('Server %s could not be deleted (%s); the next run with '
+                'this token deletes it.' % (server['id'], exc))
+
+
 class ServerKind:
     noun = 'server'
 
@@ -76,15 +90,7 @@ class ServerKind:
                                        self.own_attempts, listing, self.say)
         except converge.Undecided as exc:
             raise exceptions.CommandError(str(exc))
-        winner = decision.winner_ids[0]
-        for server in decision.own_losers + decision.stale_losers:
-            self.say('Deleting server %s: another run with the same token '
-                     'created server %s first.' % (server['id'], winner))
-            try:
-                self.client.delete_server(server['id'])
-            except errors.ApiError as exc:
-                self.say('Server %s could not be deleted (%s); the next run '
-                         'with this token deletes it.' % (server['id'], exc))
+        delete_losers(self.client, decision, self.say)
         return decision
 
     def post_wait(self):

@@ -39,6 +39,18 @@ class VolumeTestCase(cinder.CinderTestCase):
         return volume_kind.VolumeKind.request_for(SCOPE, kwargs, token,
                                                   task_tag)
 
+    def installed(self, kind_module, create_call):
+        """A block storage proxy of this cloud with the kind's hook
+        installed; (the proxy, its original create call)."""
+        volume = mock.Mock()
+        volume.get_endpoint_data = self.adapter.get_endpoint_data
+        original = getattr(volume, create_call)
+        app = mock.Mock()
+        app.client_manager.volume = volume
+        app.options.idem_journal = self.journal_path
+        kind_module.install(app, mock.Mock(), 'T', None, print)
+        return volume, original
+
     def listed(self, *volumes):
         return self.mock.get(CINDER + '/volumes/detail',
                              json={'volumes': list(volumes)})
@@ -92,13 +104,7 @@ class TestOldCloud(VolumeTestCase):
     cloud_max = '3.30'
 
     def test_below_3_31_is_refused_and_nothing_is_sent(self):
-        volume = mock.Mock()
-        volume.get_endpoint_data = self.adapter.get_endpoint_data
-        original = volume.create_volume
-        app = mock.Mock()
-        app.client_manager.volume = volume
-        app.options.idem_journal = self.journal_path
-        volume_kind.install(app, mock.Mock(), 'T', None, print)
+        volume, original = self.installed(volume_kind, 'create_volume')
         exc = self.assertRaises(exceptions.CommandError,
                                 volume.create_volume, size=1)
         self.assertIn('block storage API 3.31', str(exc))
@@ -240,13 +246,7 @@ class TestBackupsBefore343(VolumeTestCase):
     cloud_max = '3.42'
 
     def test_refused_and_nothing_is_sent(self):
-        volume = mock.Mock()
-        volume.get_endpoint_data = self.adapter.get_endpoint_data
-        original = volume.create_backup
-        app = mock.Mock()
-        app.client_manager.volume = volume
-        app.options.idem_journal = self.journal_path
-        backup_kind.install(app, mock.Mock(), 'T', None, print)
+        volume, original = self.installed(backup_kind, 'create_backup')
         exc = self.assertRaises(exceptions.CommandError,
                                 volume.create_backup, volume_id=V1)
         self.assertIn('block storage API 3.43 or later for backups',
