@@ -7,6 +7,7 @@ alone: the journal says what this host sent, the cloud says what happened.
 """
 
 import datetime
+import os
 import time
 
 from idemclient.clients import errors
@@ -45,8 +46,32 @@ CINDER = {VOLUME: 'volumes', SNAPSHOT: 'snapshots', BACKUP: 'backups'}
 # Cinder statuses that are still on the way, and that went wrong.
 CINDER_BUSY = ('creating', 'downloading')
 CINDER_FAILED = ('error',)
-# A backup creating for longer than this may be stuck (seed 004).
+# A backup creating for longer than this may be stuck (seed 004); an
+# operator whose backups take longer sets the environment variable.
 STUCK_SECONDS = 3600
+STUCK_ENV_VAR = 'IDEMCLIENT_BACKUP_STUCK_SECONDS'
+
+
+def stuck_seconds():
+    """How long a backup may be creating before it is called maybe stuck:
+    ``$IDEMCLIENT_BACKUP_STUCK_SECONDS``, else an hour."""
+    value = os.environ.get(STUCK_ENV_VAR)
+    if value is None:
+        return STUCK_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if not seconds >= 0:
+        raise ValueError('%s must be a number of seconds, not %r.'
+                         % (STUCK_ENV_VAR, value))
+    return seconds
+
+
+def _duration(seconds):
+    if seconds < 120:
+        return '%d seconds' % seconds
+    return '%d minutes' % (seconds // 60)
 
 
 def swap_marker(scope, task_tag):
@@ -151,11 +176,11 @@ def observe_cinder(client, operation, body, now=None):
         age = (now or time.time()) - (converge.epoch(body.get('created_at')) or
                                       float('inf'))
         note = None
-        if operation == BACKUP and age > STUCK_SECONDS:
-            note = ('The backup has been creating for %d minutes: if '
+        if operation == BACKUP and age > stuck_seconds():
+            note = ('The backup has been creating for %s: if '
                     'cinder-backup stopped it is stuck; an admin can run '
                     '"openstack backup reset-state --state error %s".'
-                    % (age // 60, body['id']))
+                    % (_duration(age), body['id']))
         return Observation('accepted', [body['id']], note)
     if status in CINDER_FAILED:
         messages = client.messages_about(body['id'])

@@ -84,6 +84,10 @@ class ShowTask(_TaskCommand, command.ShowOne):
         if (parsed_args.task is None) == (parsed_args.tag is None):
             raise exceptions.CommandError('Give a task ID or --tag, not both '
                                           'and not neither.')
+        try:
+            tasks.stuck_seconds()
+        except ValueError as exc:
+            raise exceptions.CommandError(str(exc))
         scope, compute, now = self.scope(), self.compute(), time.time()
         try:
             with self.open_journal() as journal:

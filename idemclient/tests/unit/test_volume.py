@@ -240,6 +240,28 @@ class TestSnapshotsAndBackups(VolumeTestCase):
                 '%Y-%m-%dT%H:%M:%S', time.gmtime())})
         self.assertIsNone(fresh.error)
 
+    def test_the_stuck_threshold_is_the_operators_to_set(self):
+        started = time.strftime('%Y-%m-%dT%H:%M:%S.000000',
+                                time.gmtime(time.time() - 90))
+        body = {'id': 'b', 'status': 'creating', 'created_at': started}
+        self.useFixture(fixtures.EnvironmentVariable(
+            'IDEMCLIENT_BACKUP_STUCK_SECONDS'))
+        self.assertIsNone(
+            tasks.observe_cinder(self.client, tasks.BACKUP, body).error)
+        self.useFixture(fixtures.EnvironmentVariable(
+            'IDEMCLIENT_BACKUP_STUCK_SECONDS', '60'))
+        stuck = tasks.observe_cinder(self.client, tasks.BACKUP, body)
+        self.assertRegex(stuck.error, 'creating for 9[0-9] seconds')
+        self.assertIsNone(  # volumes are never called stuck
+            tasks.observe_cinder(self.client, tasks.VOLUME, body).error)
+
+    def test_a_bad_stuck_threshold_is_refused(self):
+        for bad in ('soon', '-5', 'nan'):
+            self.useFixture(fixtures.EnvironmentVariable(
+                'IDEMCLIENT_BACKUP_STUCK_SECONDS', bad))
+            self.assertRaisesRegex(ValueError, 'must be a number of seconds',
+                                   tasks.stuck_seconds)
+
 
 class TestBackupsBefore343(VolumeTestCase):
 

@@ -122,7 +122,8 @@ osapi_volume_workers = 1
 transport_url = fake:/
 enabled_backends = filebackend
 default_volume_type = __DEFAULT__
-backup_driver = cinder.backup.drivers.posix.PosixBackupDriver
+# the posix driver; a backup of a volume marked for it sticks in creating
+backup_driver = sticky_backup.StickyPosixBackupDriver
 backup_posix_path = {c}/backups
 service_down_time = 60
 report_interval = 2
