@@ -37,6 +37,13 @@ KINDS = {
     'volume create': ('idemclient.kinds.volume', 'volume', None),
     'volume snapshot create': ('idemclient.kinds.snapshot', 'snapshot', None),
     'volume backup create': ('idemclient.kinds.backup', 'backup', None),
+    'network create': ('idemclient.kinds.network', 'network', None),
+    'port create': ('idemclient.kinds.port', 'port', None),
+    'router create': ('idemclient.kinds.router', 'router', None),
+    'security group create': ('idemclient.kinds.security_group',
+                              'security group', None),
+    'floating ip create': ('idemclient.kinds.floating_ip', 'floating IP',
+                           None),
 }
 
 

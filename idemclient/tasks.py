@@ -10,6 +10,7 @@ import datetime
 import os
 import time
 
+from idemclient import network_tasks
 from idemclient.clients import errors
 from idemclient.core import converge
 from idemclient.core import journal as journal_mod
@@ -225,16 +226,19 @@ def _observe_cinder_entry(entry, volumes):
     return observe_cinder(volumes(), entry.operation, body)
 
 
-def observe(entry, compute, found_servers=None, volumes=None):
+def observe(entry, compute, found_servers=None, volumes=None, network=None):
     """What the cloud shows for a journal entry; None: no trace (yet).
 
     ``found_servers``: the servers a batched tag lookup found for it;
-    ``volumes``: a callable giving the block storage client.
+    ``volumes``, ``network``: callables giving the block storage and the
+    network client.
     """
     if entry.state == 'failed':
         return Observation('failed', entry.resource_ids, entry.error)
     if entry.operation in CINDER:
         return _observe_cinder_entry(entry, volumes)
+    if entry.operation in network_tasks.NEUTRON:
+        return network_tasks.observe_entry(entry, network)
     if entry.operation == CREATE:
         if entry.state == 'done':
             servers = [s for s in (compute.get_server(i)
@@ -316,7 +320,7 @@ def _created(compute, servers, task_id=None):
             tokens.task_id_of(winners[0].get('tags'), CREATE))
 
 
-def from_cloud(compute, scope, tag, volumes=None):
+def from_cloud(compute, scope, tag, volumes=None, network=None):
     """Tasks with this tag that only the cloud knows (another host sent
     them), as (operation, observation, task id): servers created with it,
     servers whose volume swap carried it, keypairs whose key comment has
@@ -343,11 +347,12 @@ def from_cloud(compute, scope, tag, volumes=None):
                                                     body),
                           tokens.task_id_of([(body.get('metadata') or {}).get(
                               cinder.TASK_KEY)], operation)))
+    found += network_tasks.by_tag(network, scope, create_tag)
     return [(op, obs, task_id or journal_mod.entry_id(
         scope.key, op, 'task:' + tag)) for op, obs, task_id in found]
 
 
-def from_cloud_by_id(compute, task_id, volumes=None):
+def from_cloud_by_id(compute, scope, task_id, volumes=None, network=None):
     """The task with this id that only the cloud knows: the resource
     carries the id (``token.id_tag``); [] or one (operation, observation,
     task id)."""
@@ -369,31 +374,34 @@ def from_cloud_by_id(compute, task_id, volumes=None):
                                    tokens.id_tag(operation, task_id)):
             return [(operation, observe_cinder(volumes(), operation, body),
                      task_id)]
-    return []
+    return network_tasks.by_id(network, scope, task_id)
 
 
-def show_by_tag(journal, compute, scope, tag, now, volumes=None):
+def show_by_tag(journal, compute, scope, tag, now, volumes=None,
+                network=None):
     """Every task with this tag in the caller's scope, as views."""
     entries = journal.by_task_tag(scope.key, tag)
     if entries:
-        return [view(e, observe(e, compute, volumes=volumes), now)
-                for e in entries]
+        return [view(e, observe(e, compute, volumes=volumes,
+                                network=network), now) for e in entries]
     return [view(None, obs, now, tag=tag, operation=op, uuid=task_id)
             for op, obs, task_id in from_cloud(compute, scope, tag,
-                                               volumes)]
+                                               volumes, network)]
 
 
-def show_by_id(journal, compute, scope, task_id, now, volumes=None):
+def show_by_id(journal, compute, scope, task_id, now, volumes=None,
+               network=None):
     """The task with this id in the caller's scope, as views ([] or one):
     this host's entry, else what the cloud carries."""
     entry = journal.get(task_id)
     if entry is not None and entry.scope == scope.key:
-        return [view(entry, observe(entry, compute, volumes=volumes), now)]
+        return [view(entry, observe(entry, compute, volumes=volumes,
+                                    network=network), now)]
     if entry is not None or not _is_uuid(task_id):
         return []  # another project's or user's; or no task id at all
     return [view(None, obs, now, operation=op, uuid=found_id)
-            for op, obs, found_id in from_cloud_by_id(compute, task_id,
-                                                      volumes)]
+            for op, obs, found_id in from_cloud_by_id(compute, scope, task_id,
+                                                      volumes, network)]
 
 
 def _is_uuid(text):
@@ -434,7 +442,8 @@ def _cinder_by_marker(volumes, entries):
 
 
 def resume(journal, compute, entries, now, progress=None,
-           settle_seconds=converge.DEFAULT_SECONDS, say=None, volumes=None):
+           settle_seconds=converge.DEFAULT_SECONDS, say=None, volumes=None,
+           network=None):
     """Reconcile pending entries with the cloud; record what is found.
 
     Creates are looked up in batches (``tags-any``), the rest one by one.
@@ -457,6 +466,8 @@ def resume(journal, compute, entries, now, progress=None,
                 by_tag.setdefault(tag, []).append(server)
     by_marker = _cinder_by_marker(volumes, [
         e for e in entries if e.operation in CINDER])
+    by_marker.update(network_tasks.by_marker(network, [
+        e for e in entries if e.operation in network_tasks.NEUTRON]))
     views = []
     for entry in entries:
         if entry.operation == CREATE:
@@ -472,6 +483,10 @@ def resume(journal, compute, entries, now, progress=None,
         elif entry.operation in CINDER:
             body = by_marker.get((entry.operation, entry.marker))
             observation = observe_cinder(volumes(), entry.operation, body) \
+                if body else None
+        elif entry.operation in network_tasks.NEUTRON:
+            body = by_marker.get((entry.operation, entry.marker))
+            observation = network_tasks.observe(entry.operation, body) \
                 if body else None
         else:
             observation = observe(entry, compute)

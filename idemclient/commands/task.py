@@ -14,6 +14,7 @@ from idemclient import tasks
 from idemclient.clients import block_storage as volume_api
 from idemclient.clients import compute as compute_api
 from idemclient.clients import errors
+from idemclient.clients import network as network_api
 from idemclient.core import journal as journal_mod
 
 STATE_HELP = ' '.join('%s: %s' % kv for kv in tasks.STATES.items())
@@ -21,21 +22,27 @@ STATE_HELP = ' '.join('%s: %s' % kv for kv in tasks.STATES.items())
 
 class _TaskCommand:
 
-    _volumes = None
-
     def compute(self):
         return compute_api.ComputeClient(self.app.client_manager.compute)
 
     def volumes(self):
         """The block storage client, made on first use: a task may not
         need it, and a cloud may have no block storage."""
-        if self._volumes is None:
+        return self._client('volume', volume_api.BlockStorageClient)
+
+    def network(self):
+        """The network client, made on first use (as ``volumes``)."""
+        return self._client('network', network_api.NetworkClient)
+
+    def _client(self, service, client_class):
+        made = self.__dict__.setdefault('_made_clients', {})
+        if service not in made:
             try:
-                adapter = self.app.client_manager.volume
+                adapter = getattr(self.app.client_manager, service)
             except Exception as exc:
                 raise errors.sdk_error(exc)
-            self._volumes = volume_api.BlockStorageClient(adapter)
-        return self._volumes
+            made[service] = client_class(adapter)
+        return made[service]
 
     def scope(self):
         return context.scope_of(self.app, self.app.client_manager.compute)
@@ -94,11 +101,11 @@ class ShowTask(_TaskCommand, command.ShowOne):
                 if parsed_args.tag is not None:
                     found = tasks.show_by_tag(journal, compute, scope,
                                               parsed_args.tag, now,
-                                              self.volumes)
+                                              self.volumes, self.network)
                 else:
                     found = tasks.show_by_id(journal, compute, scope,
                                              parsed_args.task, now,
-                                             self.volumes)
+                                             self.volumes, self.network)
         except errors.ApiError as exc:
             raise exceptions.CommandError(str(exc))
         what = parsed_args.task or 'tag %r' % parsed_args.tag
@@ -191,7 +198,7 @@ class ResumeTask(_TaskCommand, command.Lister):
                 views = tasks.resume(
                     journal, compute, pending, time.time(), progress,
                     context.settle_seconds(self.app), self.say,
-                    self.volumes)
+                    self.volumes, self.network)
             except errors.ApiError as exc:
                 raise exceptions.CommandError(str(exc))
         columns = ('uuid', 'task', 'tag', 'resource', 'state')

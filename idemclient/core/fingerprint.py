@@ -85,7 +85,10 @@ class Fingerprint:
         return cls(bits[1], fields)
 
     def differences(self, other):
-        """Names of the parameters that differ (best effort), sorted."""
+        """Names of the parameters that differ (best effort), sorted; none
+        when either side kept only its digest."""
+        if not self.fields or not other.fields:
+            return []
         names = set(self.fields) | set(other.fields)
         return sorted(n for n in names
                       if self.fields.get(n) != other.fields.get(n))

@@ -76,7 +76,12 @@ def derive_tag(scope, token, prefix='idem'):
 # id, derived from the request key) is found from any host.
 _ID_PREFIXES = {'server.create': 'idem-tc-', 'server.swap_volume': 'idem-ts-',
                 'keypair.create': 'idem-tk-', 'volume.create': 'idem-tv-',
-                'snapshot.create': 'idem-tn-', 'backup.create': 'idem-tb-'}
+                'snapshot.create': 'idem-tn-', 'backup.create': 'idem-tb-',
+                # Neutron: only a port's is ever a tag (kinds.neutron)
+                'network.create': 'idem-tw-', 'port.create': 'idem-tp-',
+                'router.create': 'idem-tr-',
+                'security_group.create': 'idem-tg-',
+                'floating_ip.create': 'idem-tf-'}
 
 
 def id_tag(operation, task_id):

@@ -15,10 +15,10 @@ from osc_lib import exceptions
 
 from idemclient import context
 from idemclient.clients import block_storage as volume_api
-from idemclient.clients import errors
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
 from idemclient.core import token as tokens
+from idemclient.kinds import base
 
 MARKER_KEY = 'idemclient:marker'
 FINGERPRINT_KEY = 'idemclient:params'
@@ -26,21 +26,11 @@ TAG_KEY = 'idemclient:tag'    # the task tag's marker, when one was given
 TASK_KEY = 'idemclient:task'  # the task id's marker
 
 
-class CinderKind:
-    """What differs between the kinds is class attributes."""
+class CinderKind(base.WrappedCreate):
+    """What differs between the kinds is class attributes; ``collection``
+    is the REST path and the body's key."""
 
-    operation = None    # journal operation, e.g. 'volume.create'
-    noun = None         # 'volume', 'snapshot', 'backup'
-    collection = None   # 'volumes', ... (REST path and body key)
-    sdk_class = None    # 'openstack.block_storage.v3.volume:Volume'
-    create_call = None  # the SDK proxy's create method
     microversion = volume_api.FILTER_MICROVERSION  # needed to find it again
-
-    def __init__(self, client, create, kwargs, request):
-        self.client = client
-        self._create = create
-        self._kwargs = kwargs
-        self._request = request
 
     @classmethod
     def marker_metadata(cls, request):
@@ -52,15 +42,6 @@ class CinderKind:
             metadata[TAG_KEY] = tokens.derive_tag(
                 request.scope, request.task_tag, prefix='task')
         return metadata
-
-    @classmethod
-    def sdk(cls, body):
-        import importlib
-        module, _, name = cls.sdk_class.partition(':')
-        return getattr(importlib.import_module(module), name).existing(**body)
-
-    def bind(self, entry):
-        return None
 
     def lookup(self, marker):
         """Items carrying the marker (the oldest first)."""
@@ -76,28 +57,10 @@ class CinderKind:
                                 fp.Fingerprint.decode(recorded)
                                 if recorded else None)
 
-    def fetch(self, resource_ids):
-        body = self.client.get(self.collection, resource_ids[0])
-        return self.sdk(body) if body else None
-
-    def send(self, entry):
-        kwargs = dict(self._kwargs)
-        kwargs['metadata'] = dict(kwargs.get('metadata') or {},
-                                  **self.marker_metadata(self._request))
-        try:
-            item, response = self.client.guarded_create(
-                lambda: self._create(**kwargs), entry.request_id,
-                self._request.client_token)
-        except Exception as exc:  # SDK or keystoneauth: translate once
-            raise errors.sdk_error(exc)
-        return item, [item.id], errors.response_request_id(response)
-
-    @classmethod
-    def request_for(cls, scope, kwargs, client_token, task_tag):
-        """Fingerprint over what OSC resolved: size, type, source ids..."""
-        return idempotent.Request.for_create(cls.operation, scope, kwargs,
-                                             client_token, task_tag,
-                                             target=kwargs.get('name'))
+    def marked(self, kwargs):
+        return dict(kwargs, metadata=dict(kwargs.get('metadata') or {},
+                                          **self.marker_metadata(
+                                              self._request)))
 
     @classmethod
     def install(cls, app, parsed_args, token, task_tag, say):
@@ -120,9 +83,4 @@ class CinderKind:
                 context.coordination_url(app))
 
         setattr(proxy, cls.create_call, create)
-        return Finished()
-
-
-class Finished:
-    def after(self, parsed_args, return_code):
-        return return_code
+        return base.Finished()

@@ -1,0 +1,16 @@
+"""``openstack network create --client-token``: Neutron networks."""
+
+from idemclient.kinds import neutron
+
+OPERATION = 'network.create'
+
+
+class NetworkKind(neutron.NeutronKind):
+    operation = OPERATION
+    noun = 'network'
+    collection = 'networks'
+    sdk_class = 'openstack.network.v2.network:Network'
+    create_call = 'create_network'
+
+
+install = NetworkKind.install

@@ -1,0 +1,181 @@
+"""Neutron's networks, ports, routers, security groups and floating IPs as
+kinds: one base, a class attribute per difference (``kinds.network``...).
+
+Neutron takes tags in a create request only for ports, and only where the
+``tag-ports-during-bulk-creation`` extension is on (elsewhere it accepts
+and drops them); OSC asks the same question, and its answer is shared.
+Tagged ports carry the markers as tags. Everything else carries them at
+the end of its ``description``, stored in the same transaction as the
+resource, after any text of the user's own::
+
+    web tier [idem k=<16 hex> g=<16 hex> t=<32 hex> p=<32 hex>]
+
+``k``: the request's marker, hashed; ``g``: the task tag's, when a token
+came too; ``t``: the task id; ``p``: the parameters' digest. Neutron
+matches descriptions only exactly, and the user's text is part of this
+one, so the lookup lists the project's items of the kind (their id,
+description and creation time: a few bytes each, and quotas bound them)
+and matches the marker here.
+"""
+
+import hashlib
+import re
+
+from osc_lib import exceptions
+
+from idemclient import context
+from idemclient.clients import errors
+from idemclient.clients import network as network_api
+from idemclient.core import fingerprint as fp
+from idemclient.core import idempotent
+from idemclient.core import token as tokens
+from idemclient.kinds import base
+
+DESCRIPTION_LIMIT = 255  # Neutron's
+FINGERPRINT_TAG = 'idem-fp-'
+_MARK = re.compile(r'(?:^| )\[idem k=(?P<k>[0-9a-f]{16})'
+                   r'(?: g=(?P<g>[0-9a-f]{16}))? t=(?P<t>[0-9a-f]{32}) '
+                   r'p=(?P<p>[0-9a-f]{32})\]$')
+LOOKUP_FIELDS = ('id', 'description', 'created_at')
+
+
+def short(marker):
+    """How a marker is written in a description: 64 bits of its hash."""
+    return hashlib.sha256(marker.encode()).hexdigest()[:16]
+
+
+def mark_text(request):
+    """The ``[idem ...]`` text a description ends with."""
+    words = ['k=' + short(request.marker)]
+    if request.task_tag and request.client_token is not None:
+        words.append('g=' + short(tokens.derive_tag(
+            request.scope, request.task_tag, prefix='task')))
+    words += ['t=' + request.task_id.replace('-', ''),
+              'p=' + request.fingerprint.digest]
+    return '[idem %s]' % ' '.join(words)
+
+
+class Marks:
+    """What an item carries, as tags or in its description."""
+
+    def __init__(self, item, operation):
+        tags = item.get('tags') or []
+        self.keys = set(tags)
+        self.task_id = tokens.task_id_of(tags, operation)
+        self.digest = next((t[len(FINGERPRINT_TAG):] for t in tags
+                            if t.startswith(FINGERPRINT_TAG)), None)
+        found = _MARK.search(item.get('description') or '')
+        if found:
+            self.keys |= {found.group('k'), found.group('g')} - {None}
+            hexa = found.group('t')
+            self.task_id = self.task_id or '%s-%s-%s-%s-%s' % (
+                hexa[:8], hexa[8:12], hexa[12:16], hexa[16:20], hexa[20:])
+            self.digest = self.digest or found.group('p')
+
+    def carry(self, marker):
+        return marker in self.keys or short(marker) in self.keys
+
+
+def listed(client, collection, project_id, keep, tag=None):
+    """Items of one kind that ``keep`` accepts, oldest first: among those
+    tagged ``tag`` (whole bodies), else among the project's (their
+    ``LOOKUP_FIELDS`` only)."""
+    if tag is not None:
+        found = client.listed(collection, {'tags': tag}, keep)
+    else:
+        found = client.listed(collection, {'project_id': project_id,
+                                           'fields': LOOKUP_FIELDS}, keep)
+    return sorted(found, key=lambda item: (item.get('created_at') or '',
+                                           item['id']))
+
+
+class NeutronKind(base.WrappedCreate):
+    """What differs between the kinds is class attributes; ``collection``
+    is the REST path (``security-groups``)."""
+
+    tags_extension = None  # the extension that lets its create carry tags
+
+    def __init__(self, client, create, kwargs, request, tagged):
+        super().__init__(client, create, kwargs, request)
+        self._tagged = tagged
+
+    @classmethod
+    def marked_kwargs(cls, kwargs, request, tagged):
+        """The create's arguments with the markers added; a description
+        with no room for them is refused before anything is sent."""
+        kwargs = dict(kwargs)
+        if tagged:
+            kwargs['tags'] = list(kwargs.get('tags') or []) + \
+                request.markers() + [FINGERPRINT_TAG +
+                                     request.fingerprint.digest]
+            return kwargs
+        own, mark = kwargs.get('description') or '', mark_text(request)
+        room = DESCRIPTION_LIMIT - len(mark) - 1
+        if len(own) > room:
+            raise exceptions.CommandError(
+                'The description is %d characters long; with %s, idemclient '
+                'adds its marker to it and at most %d fit. Nothing was sent.'
+                % (len(own), request.label, room))
+        kwargs['description'] = ('%s %s' % (own, mark)) if own else mark
+        return kwargs
+
+    def find(self, request):
+        found = listed(self.client, self.collection,
+                       request.scope.project_id,
+                       lambda item: Marks(item, self.operation).carry(
+                           request.marker),
+                       request.marker if self._tagged else None)
+        if not found:
+            return None
+        body = found[0] if self._tagged else self.client.get(
+            self.collection, found[0]['id'])
+        if body is None:  # deleted since it was listed
+            return None
+        digest = Marks(body, self.operation).digest
+        return idempotent.Found(self.sdk(body), [body['id']],
+                                fp.Fingerprint(digest, {}) if digest
+                                else None)
+
+    def marked(self, kwargs):
+        return self.marked_kwargs(kwargs, self._request, self._tagged)
+
+    @classmethod
+    def install(cls, app, parsed_args, token, task_tag, say):
+        """Wrap this command's create call (see ``hooks``)."""
+        proxy = app.client_manager.network
+        original = getattr(proxy, cls.create_call)
+        if cls.tags_extension:
+            _share_extension_lookups(proxy)
+
+        def create(**kwargs):
+            tagged = bool(cls.tags_extension and proxy.find_extension(
+                cls.tags_extension, ignore_missing=True))
+            request = cls.request_for(context.scope_of(app, proxy), kwargs,
+                                      token, task_tag)
+            cls.marked_kwargs(kwargs, request, tagged)  # refused: not sent
+            return idempotent.run_once(
+                context.journal_path(app), request,
+                cls(network_api.NetworkClient(proxy), original, kwargs,
+                    request, tagged), say, context.coordination_url(app))
+
+        setattr(proxy, cls.create_call, create)
+        return base.Finished()
+
+
+def _share_extension_lookups(proxy):
+    """OSC asks whether an extension is there before the create; asking
+    again for the marker costs no second request."""
+    original, seen = proxy.find_extension, {}
+
+    def find_extension(name_or_id, ignore_missing=True, **kwargs):
+        if name_or_id not in seen:
+            try:
+                seen[name_or_id] = original(name_or_id, ignore_missing=True,
+                                            **kwargs)
+            except Exception as exc:
+                raise errors.sdk_error(exc)
+        if seen[name_or_id] is None and not ignore_missing:
+            return original(name_or_id, ignore_missing=False, **kwargs)
+        return seen[name_or_id]
+
+    proxy.find_extension = find_extension

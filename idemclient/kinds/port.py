@@ -1,0 +1,21 @@
+"""``openstack port create --client-token``: Neutron ports.
+
+The markers are tags in the create request where the cloud has the
+``tag-ports-during-bulk-creation`` extension, else at the end of the
+description (``kinds.neutron``)."""
+
+from idemclient.kinds import neutron
+
+OPERATION = 'port.create'
+
+
+class PortKind(neutron.NeutronKind):
+    operation = OPERATION
+    noun = 'port'
+    collection = 'ports'
+    sdk_class = 'openstack.network.v2.port:Port'
+    create_call = 'create_port'
+    tags_extension = 'tag-ports-during-bulk-creation'
+
+
+install = PortKind.install

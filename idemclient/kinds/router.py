@@ -1,0 +1,16 @@
+"""``openstack router create --client-token``: Neutron routers."""
+
+from idemclient.kinds import neutron
+
+OPERATION = 'router.create'
+
+
+class RouterKind(neutron.NeutronKind):
+    operation = OPERATION
+    noun = 'router'
+    collection = 'routers'
+    sdk_class = 'openstack.network.v2.router:Router'
+    create_call = 'create_router'
+
+
+install = RouterKind.install
