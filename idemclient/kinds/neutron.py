@@ -94,6 +94,7 @@ class NeutronKind(base.WrappedCreate):
     is the REST path (``security-groups``)."""
 
     tags_extension = None  # the extension that lets its create carry tags
+    create_only_fields = ()  # what Neutron answers a create but no show
 
     def __init__(self, client, create, kwargs, request, tagged):
         super().__init__(client, create, kwargs, request)
@@ -138,6 +139,13 @@ class NeutronKind(base.WrappedCreate):
 
     def marked(self, kwargs):
         return self.marked_kwargs(kwargs, self._request, self._tagged)
+
+    def send(self, entry):
+        """The create, printed as every later run (a show) prints it."""
+        item, resource_ids, request_id = super().send(entry)
+        for name in self.create_only_fields:
+            setattr(item, name, None)
+        return item, resource_ids, request_id
 
     @classmethod
     def install(cls, app, parsed_args, token, task_tag, say):

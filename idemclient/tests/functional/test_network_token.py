@@ -1,0 +1,263 @@
+"""``network|port|router|security group|floating ip create
+--client-token`` against the local real Neutron, every outcome counted
+through the network API: a crash at every step and a lost response per
+kind (``NeutronKindTests``), and for networks the rest of the token rules.
+
+Items are told apart by the description each test gives them: the user's
+own text, which idemclient keeps first."""
+
+import json
+import os
+import signal
+
+from idemclient.tests.functional import base
+from idemclient.tests.functional import proxy as proxy_mod
+
+TRIALS = int(os.environ.get('IDEMCLIENT_CRASH_TRIALS', '5'))
+
+
+class NeutronTestCase(base.FunctionalTestCase):
+
+    def network_api(self, method, path, user='admin', **kwargs):
+        sess = base.session_for(user)
+        return sess.request(self.endpoint(user) + '/v2.0' + path, method,
+                            raise_exc=False, **kwargs)
+
+    @staticmethod
+    def endpoint(user='admin'):
+        return base.session_for(user).get_endpoint(
+            service_type='network', interface='public').rstrip('/')
+
+    def endpoint_via(self, proxy):
+        return {'OS_NETWORK_ENDPOINT_OVERRIDE': proxy.url('/')}
+
+    def described(self, collection, text, user='admin'):
+        """The project's items whose own description is ``text``; deleted
+        at the end."""
+        key = collection.replace('-', '_')
+        project = base.session_for(user).get_project_id()
+        found = self.network_api('GET', '/' + collection, user, params={
+            'project_id': project}).json()[key]
+        found = [item for item in found if (item.get('description') or '')
+                 .split(' [idem ')[0].split('[idem ')[0] == text or
+                 item.get('description') == text]
+        for item in found:
+            self.addCleanup(self.network_api, 'DELETE', '/%s/%s' % (
+                collection, item['id']), user)
+        return found
+
+    def assertOneItem(self, collection, text, item_id, user='admin'):
+        self.assertEqual([item_id], [i['id'] for i in self.described(
+            collection, text, user)], 'duplicate or lost %s for %r' % (
+                collection, text))
+
+
+class NeutronKindTests:
+    """Per kind: retries and another host, SIGKILL at every step, a lost
+    response (a mixin, so that it is not collected on its own)."""
+
+    collection = None
+
+    def create_args(self, text, token):
+        raise NotImplementedError
+
+    def make(self, text, token, journal=None, env=None, fmt='json',
+             user='admin'):
+        return self.osc(*(self.create_args(text, token) + ('-f', fmt)),
+                        journal=journal, env=env, user=user)
+
+    def test_retries_and_another_host_print_one(self):
+        text, token = 'd-' + self.uid, 'tok-' + self.uid
+        first = json.loads(self.assertOK(self.make(text, token)).stdout)
+        again = self.assertOK(self.make(text, token, fmt='value'))
+        self.assertIn('no create was sent', again.stderr)
+        self.assertIn(first['id'], again.stdout)
+        elsewhere = json.loads(self.assertOK(self.make(
+            text, token, journal=os.path.join(self.tmp, 'h2'))).stdout)
+        self.assertEqual(first, elsewhere)
+        self.assertOneItem(self.collection, text, first['id'])
+
+    def _failpoint(self, point):
+        for trial in range(TRIALS):
+            text = 'kc-%s-%d' % (self.uid, trial)
+            token = 'tok-%s-%d' % (self.uid, trial)
+            killed = self.make(text, token,
+                               env={'IDEMCLIENT_FAILPOINT': point})
+            self.assertEqual(-signal.SIGKILL, killed.returncode,
+                             killed.stderr)
+            item = json.loads(self.assertOK(self.make(text, token)).stdout)
+            self.assertOneItem(self.collection, text, item['id'])
+
+    def test_kill_before_journal_commit(self):
+        self._failpoint('before-journal-commit')
+
+    def test_kill_after_journal_commit(self):
+        self._failpoint('after-journal-commit')
+
+    def test_kill_after_response_came(self):
+        self._failpoint('after-response')
+
+    def test_kill_after_post_left(self):
+        for trial in range(TRIALS):
+            text = 'kl-%s-%d' % (self.uid, trial)
+            token = 'tok-%s-%d' % (self.uid, trial)
+            with proxy_mod.Proxy(self.endpoint()) as proxy:
+                proxy.rule('POST', r'/%s$' % self.collection, 'hold')
+                proc = self.start_osc(*self.create_args(text, token),
+                                      env=self.endpoint_via(proxy))
+                self.assertTrue(proxy.acted.wait(120), 'POST never left')
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            item = json.loads(self.assertOK(self.make(text, token)).stdout)
+            self.assertOneItem(self.collection, text, item['id'])
+
+
+class TestNetworkToken(NeutronKindTests, NeutronTestCase):
+
+    collection = 'networks'
+
+    def create_args(self, text, token):
+        return ('network', 'create', '--description', text,
+                '--client-token', token, 'net-' + self.uid)
+
+    def test_the_description_keeps_the_users_text_first(self):
+        text, token = 'web tier ' + self.uid, 'tok-' + self.uid
+        made = json.loads(self.assertOK(self.make(text, token)).stdout)
+        self.assertRegex(made['description'], r'^%s \[idem k=[0-9a-f]{16} '
+                         r't=[0-9a-f]{32} p=[0-9a-f]{32}\]$' % text)
+        self.assertOneItem('networks', text, made['id'])
+
+    def test_other_parameters_are_refused_before_sending(self):
+        text, token = 'dm-' + self.uid, 'tok-' + self.uid
+        first = json.loads(self.assertOK(self.make(text, token)).stdout)
+        with proxy_mod.Proxy(self.endpoint()) as proxy:
+            proxy.rule('POST', r'/networks$', 'count')
+            other = self.osc('network', 'create', '--description', text,
+                             '--client-token', token, '--disable',
+                             'net-' + self.uid,
+                             journal=os.path.join(self.tmp, 'h2'),
+                             env=self.endpoint_via(proxy))
+            self.assertEqual(0, proxy.count('POST', r'/networks$'))
+        self.assertEqual(1, other.returncode, other.stdout)
+        self.assertIn('with other parameters', other.stderr)
+        self.assertIn('on the cloud', other.stderr)
+        self.assertOneItem('networks', text, first['id'])
+
+    def test_another_project_never_sees_the_marker(self):
+        text, token = 'dp-' + self.uid, 'tok-' + self.uid
+        mine = json.loads(self.assertOK(self.make(
+            text, token, user='demo')).stdout)
+        listed = self.network_api('GET', '/networks', 'demo2').json()
+        self.assertNotIn(mine['id'], [n['id'] for n in listed['networks']])
+        theirs = json.loads(self.assertOK(self.make(
+            text, token, user='demo2',
+            journal=os.path.join(self.tmp, 'h2'))).stdout)
+        self.assertNotEqual(mine['id'], theirs['id'])
+        self.assertOneItem('networks', text, mine['id'], user='demo')
+        self.assertOneItem('networks', text, theirs['id'], user='demo2')
+
+    def test_bad_token_and_long_description_send_nothing(self):
+        text = 'db-' + self.uid
+        bad = self.make(text, 'x' * 65)
+        self.assertEqual(1, bad.returncode)
+        self.assertIn('Nothing was sent.', bad.stderr)
+        long_text = text + 'y' * 200
+        too_long = self.make(long_text, 'tok-' + self.uid)
+        self.assertEqual(1, too_long.returncode)
+        self.assertIn('at most 159 fit. Nothing was sent.', too_long.stderr)
+        self.assertEqual([], self.described('networks', text) +
+                         self.described('networks', long_text))
+        self.assertEqual([], self.journal_entries())
+
+    def test_eight_processes_one_post(self):
+        text, token = 'd8-' + self.uid, 'tok-' + self.uid
+        with proxy_mod.Proxy(self.endpoint()) as proxy:
+            proxy.rule('POST', r'/networks$', 'count')
+            procs = [self.start_osc(*self.create_args(text, token),
+                                    '-f', 'value', '-c', 'id',
+                                    env=self.endpoint_via(proxy))
+                     for _ in range(8)]
+            outputs = self.outputs(procs)
+            posts = proxy.count('POST', r'/networks$')
+        self.assertEqual(1, posts)
+        self.assertEqual(1, len(set(outputs)), outputs)
+        self.assertOneItem('networks', text, outputs[0])
+
+    def test_task_show_by_tag_and_id_from_another_host(self):
+        text, tag = 'dt-' + self.uid, 'nt-' + self.uid
+        made = json.loads(self.assertOK(self.osc(
+            'network', 'create', '--description', text, '--task-tag', tag,
+            'net-' + self.uid, '-f', 'json')).stdout)
+        self.addCleanup(self.described, 'networks', text)
+        [entry] = self.journal_entries()
+        elsewhere = os.path.join(self.tmp, 'h2')
+        by_tag = json.loads(self.assertOK(self.osc(
+            'task', 'show', '--tag', tag, '-f', 'json',
+            journal=elsewhere)).stdout)
+        self.assertEqual(
+            (entry['uuid'], 'network.create', 'succeeded', made['id']),
+            (by_tag['uuid'], by_tag['task'], by_tag['state'],
+             by_tag['resource']))
+        by_id = json.loads(self.assertOK(self.osc(
+            'task', 'show', entry['uuid'], '-f', 'json',
+            journal=elsewhere)).stdout)
+        self.assertEqual(made['id'], by_id['resource'])
+        self.network_api('DELETE', '/networks/' + made['id'])
+        gone = json.loads(self.assertOK(self.osc(
+            'task', 'show', '--tag', tag, '-f', 'json')).stdout)
+        self.assertEqual('deleted', gone['state'])
+
+
+class TestPortToken(NeutronKindTests, NeutronTestCase):
+
+    collection = 'ports'
+
+    def setUp(self):
+        super().setUp()
+        made = self.network_api('POST', '/networks', json={
+            'network': {'name': 'pnet-' + self.uid}}).json()['network']
+        self.addCleanup(self.network_api, 'DELETE',
+                        '/networks/' + made['id'])
+        self.network_id = made['id']
+
+    def create_args(self, text, token):
+        return ('port', 'create', '--network', self.network_id,
+                '--description', text, '--tag', 'mine', '--client-token',
+                token, 'port-' + self.uid)
+
+    def test_the_markers_are_tags_in_the_create(self):
+        text, token = 'dg-' + self.uid, 'tok-' + self.uid
+        made = json.loads(self.assertOK(self.make(text, token)).stdout)
+        [port] = self.described('ports', text)
+        self.assertEqual(text, port['description'])
+        self.assertIn('mine', port['tags'])
+        self.assertTrue([t for t in port['tags'] if t.startswith(
+            'idem-fp-')], port['tags'])
+        self.assertEqual(made['id'], port['id'])
+
+
+class TestRouterToken(NeutronKindTests, NeutronTestCase):
+
+    collection = 'routers'
+
+    def create_args(self, text, token):
+        return ('router', 'create', '--description', text,
+                '--client-token', token, 'router-' + self.uid)
+
+
+class TestSecurityGroupToken(NeutronKindTests, NeutronTestCase):
+
+    collection = 'security-groups'
+
+    def create_args(self, text, token):
+        return ('security', 'group', 'create', '--description', text,
+                '--client-token', token, 'sg-' + self.uid)
+
+
+class TestFloatingIPToken(NeutronKindTests, NeutronTestCase):
+
+    collection = 'floatingips'
+
+    def create_args(self, text, token):
+        return ('floating', 'ip', 'create', '--description', text,
+                '--client-token', token, 'public')
