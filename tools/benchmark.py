@@ -12,7 +12,8 @@
 4. ``openstack task resume`` over 1,000 pending entries: HTTP requests;
    target <= 25 (5 of them really on the cloud, as after a crash).
    The same for ``volume create``, ``volume snapshot create`` and ``volume
-   backup create``.
+   backup create``, and for ``network``, ``port``, ``router``, ``security
+   group`` and ``floating ip create``.
 5. First-run ``server create`` wall time with a token vs plain, without
    and with ``--wait`` (runs alternated, medians): the settle step's cost;
    and with a coordination backend (a real etcd on loopback) if ``etcd``
@@ -20,6 +21,7 @@
 6. What importing tooz costs, paid only when a backend is configured.
 
 Usage: tools/benchmark.py [--runs N] [--entries N] [--skip-cloud]
+                          [--only neutron|cinder|servers]
 Run from the repository with .venv set up (tools/setup-venv.sh); the cloud
 part starts the local cloud if it does not answer, and stops it after.
 """
@@ -97,14 +99,17 @@ def bench_help(runs):
         % (a, b, a / b, runs))
 
 
-def count_requests(args, journal, env, post=r'/servers\b'):
-    """Run openstack --debug; count keystoneauth's REQ lines."""
+def count_requests(args, journal, env, post=r'/servers\b', printed=None):
+    """Run openstack --debug; count keystoneauth's REQ lines (and keep
+    what it printed in ``printed``)."""
     result = subprocess.run(
         [os.path.join(VENV, 'bin', 'openstack'), '--debug'] + args,
         capture_output=True, text=True,
         env=dict(env, IDEMCLIENT_JOURNAL=journal))
     if result.returncode != 0:
         raise SystemExit('failed: %s\n%s' % (args, result.stderr[-2000:]))
+    if printed is not None:
+        printed.append(result.stdout.strip())
     lines = [x for x in result.stderr.splitlines() if 'REQ: curl' in x]
     posts = [x for x in lines if re.search(r'-X POST \S+' + post, x)]
     return len(lines), len(posts)
@@ -192,6 +197,53 @@ def bench_cinder_requests():
                     break
                 time.sleep(1)
     subprocess.run([openstack, 'volume', 'delete', source], env=env,
+                   capture_output=True)
+
+
+def bench_neutron_requests():
+    """Requests of the Neutron creates, plain and with a token (first run,
+    retry, retry from an empty journal)."""
+    from idemclient.tests.functional import base
+    env = base.osc_env('admin', '/dev/null')
+    tmp = tempfile.mkdtemp()
+    uid = uuid.uuid4().hex[:8]
+    openstack = os.path.join(VENV, 'bin', 'openstack')
+    network = subprocess.run(
+        [openstack, 'network', 'create', 'bn-net-' + uid, '-f', 'value',
+         '-c', 'id'], env=env, capture_output=True, text=True,
+        check=True).stdout.strip()
+    kinds = (('network', ['network', 'create'], None, 'networks'),
+             ('port', ['port', 'create', '--network', network], None,
+              'ports'),
+             ('router', ['router', 'create'], None, 'routers'),
+             ('security group', ['security', 'group', 'create'], None,
+              'security-groups'),
+             ('floating ip', ['floating', 'ip', 'create'], 'public',
+              'floatingips'))
+    made = []
+    for noun, create, last, collection in kinds:
+        journal = os.path.join(tmp, collection + '.sqlite')
+        name = last or 'bn-%s' % uid
+        token = ['--client-token', 'bn-' + uid]
+        figures = [count_requests(create + extra + [name, '-f', 'value',
+                                                    '-c', 'id'],
+                                  where, env, r'/' + collection + r'\b',
+                                  made)
+                   for extra, where in (
+                       ([], journal), (token, journal), (token, journal),
+                       (token, os.path.join(tmp, collection + '-2.sqlite')))]
+        (plain, plain_posts), (first, first_posts), (retry, retry_posts), \
+            (other, other_posts) = figures
+        say('%s create HTTP requests: plain %d (%d POST); with token, '
+            'first run %d (%d POST, %+d vs plain; target <= +1); retry %d '
+            '(%d POST; target 0); retry from an empty journal %d (%d POST)'
+            % (noun, plain, plain_posts, first, first_posts, first - plain,
+               retry, retry_posts, other, other_posts))
+        ids = set(made[-4:])
+        made[-4:] = []
+        subprocess.run([openstack] + create[:-1] + ['delete'] + sorted(ids),
+                       env=env, capture_output=True)
+    subprocess.run([openstack, 'network', 'delete', network], env=env,
                    capture_output=True)
 
 
@@ -398,10 +450,13 @@ def main():
     parser.add_argument('--entries', type=int, default=1000000)
     parser.add_argument('--create-runs', type=int, default=5)
     parser.add_argument('--skip-cloud', action='store_true')
+    parser.add_argument('--only', choices=('neutron', 'cinder', 'servers'),
+                        help='Only the request counts of these creates')
     args = parser.parse_args()
-    bench_journal(args.entries)
-    bench_help(args.runs)
-    bench_tooz_import(args.runs)
+    if not args.only:
+        bench_journal(args.entries)
+        bench_help(args.runs)
+        bench_tooz_import(args.runs)
     if args.skip_cloud:
         return
     started = False
@@ -409,8 +464,13 @@ def main():
         subprocess.run([sys.executable, CLOUDCTL, 'up'], check=True)
         started = True
     try:
+        if args.only:
+            {'neutron': bench_neutron_requests, 'cinder':
+             bench_cinder_requests, 'servers': bench_requests}[args.only]()
+            return
         bench_requests()
         bench_cinder_requests()
+        bench_neutron_requests()
         bench_create_time(args.create_runs)
         bench_resume()
     finally:
