@@ -1,24 +1,29 @@
 #!/usr/bin/env python3
-"""Start, stop and describe the local real cloud: Keystone, Nova, Cinder.
+"""Start, stop and describe the local cloud: Keystone, Nova, Cinder, Neutron.
 
     cloudctl.py install | up | down | status | env [--user NAME]
 
 ``up`` installs the services from PyPI into one pinned virtualenv (once),
-writes fresh configuration and databases, starts Keystone (gunicorn), seeds
-it, then starts Nova and Cinder, each in its own process group, and waits
-until they answer. ``down`` stops them. Standard library only: it runs
-before any virtualenv exists.
+writes fresh configuration and databases, starts Neutron's API (gunicorn, no
+agents) and Keystone (gunicorn), seeds Keystone, then starts Nova and
+Cinder, each in its own process group, waits until they answer, and seeds
+Neutron with an external network ``public`` and a router ``router1``.
+``down`` stops them. Standard library only: it runs before any virtualenv
+exists.
 """
 import argparse
 import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,7 +34,8 @@ VENV = os.environ.get('IDEMCLIENT_CLOUD_VENV',
 STATE = os.environ.get('IDEMCLIENT_CLOUD_STATE',
                        os.path.join(CACHE, 'cloud'))
 PYTHON = os.environ.get('PYTHON', 'python3.11')
-PORTS = {'keystone': 25000, 'nova': 25774, 'cinder': 25776}
+PORTS = {'keystone': 25000, 'nova': 25774, 'cinder': 25776,
+         'neutron': 25696}
 AUTH_URL = 'http://127.0.0.1:%d/v3' % PORTS['keystone']
 ADMIN_PASSWORD = 'secretadmin'
 # name: (user, password, project), as seed.py makes them
@@ -57,6 +63,20 @@ def run(*argv, **kwargs):
     return result
 
 
+def spawn(*argv):
+    """Start a command that ``finish`` waits for: run() in the background."""
+    return argv, subprocess.Popen(argv, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+
+
+def finish(spawned):
+    argv, proc = spawned
+    stdout, stderr = proc.communicate()
+    if proc.returncode:
+        sys.exit('cloud: %s failed:\n%s%s' % (
+            ' '.join(argv[:3]), stdout[-3000:], stderr[-3000:]))
+
+
 def install():
     """Make the virtualenv; skipped when its pins have not changed."""
     pins = [os.path.join(HERE, 'requirements.txt'),
@@ -67,7 +87,7 @@ def install():
             open(stamp_file).read() == stamp.hexdigest():
         return
     started = time.monotonic()
-    log('installing Keystone, Nova and Cinder into %s' % VENV)
+    log('installing Keystone, Nova, Cinder and Neutron into %s' % VENV)
     if not os.path.exists(vbin('python')):
         run(PYTHON, '-m', 'venv', VENV)
     run(vbin('pip'), 'install', '-q', '-c', pins[1], '-r', pins[0])
@@ -127,6 +147,12 @@ backup_driver = sticky_backup.StickyPosixBackupDriver
 backup_posix_path = {c}/backups
 service_down_time = 60
 report_interval = 2
+# tests run in parallel in one project (the default is 10 volumes)
+quota_volumes = -1
+quota_snapshots = -1
+quota_backups = -1
+quota_gigabytes = -1
+quota_backup_gigabytes = -1
 [filebackend]
 volume_driver = file_driver.LocalFileVolumeDriver
 volume_backend_name = filebackend
@@ -154,39 +180,113 @@ backend_url = file://{c}/lock
 enforce_new_defaults = True
 """
 
+# Neutron's API alone: ML2 without mechanism drivers (so no agents; ports
+# stay DOWN and unbound, routers unscheduled), RPC casts into the in-memory
+# fake:/ transport, nothing told to Nova. neutron_app.py builds the schema.
+NEUTRON_CONF = """[DEFAULT]
+log_file = {n}/neutron.log
+use_stderr = False
+state_path = {n}/state
+host = idemcloud
+auth_strategy = keystone
+# api-paste.ini is found next to this file (api_paste_config is deprecated)
+core_plugin = ml2
+# tag (standard-attr-tag) and the other defaults load on their own
+service_plugins = router
+allow_overlapping_ips = True
+transport_url = fake:/
+dhcp_agent_notification = False
+notify_nova_on_port_status_changes = False
+notify_nova_on_port_data_changes = False
+[ml2]
+type_drivers = flat,vlan
+project_network_types = vlan
+mechanism_drivers =
+extension_drivers = port_security,tag_ports_during_bulk_creation
+[ml2_type_flat]
+flat_networks = public
+[ml2_type_vlan]
+network_vlan_ranges = physnet1:100:1099
+[quotas]
+# tests run in parallel in one project: the defaults (10 routers, 10
+# security groups with the default one) would refuse creates
+quota_network = -1
+quota_port = -1
+quota_router = -1
+quota_floatingip = -1
+quota_security_group = -1
+quota_security_group_rule = -1
+[database]
+connection = sqlite:///{n}/neutron.db
+sqlite_synchronous = False
+[keystone_authtoken]
+www_authenticate_uri = {auth_url}
+auth_url = {auth_url}
+auth_type = password
+username = neutron
+password = neutronpass
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+token_cache_time = -1
+[oslo_concurrency]
+lock_path = {n}/lock
+[oslo_messaging_notifications]
+driver = noop
+[oslo_policy]
+enforce_new_defaults = True
+enforce_scope = True
+"""
+
 
 def configure():
-    """Fresh configuration and databases for Keystone and Cinder."""
+    """Fresh configuration for Keystone, Cinder and Neutron."""
     shutil.rmtree(STATE, ignore_errors=True)
     k, c = os.path.join(STATE, 'keystone'), os.path.join(STATE, 'cinder')
+    n = os.path.join(STATE, 'neutron')
     for d in (k + '/fernet-keys', k + '/credential-keys', c + '/state',
-              c + '/lock', c + '/volumes', c + '/backups', STATE + '/nova'):
+              c + '/lock', c + '/volumes', c + '/backups', STATE + '/nova',
+              n + '/state', n + '/lock'):
         os.makedirs(d)
     write(k + '/keystone.conf', KEYSTONE_CONF.format(k=k))
     write(c + '/cinder.conf', CINDER_CONF.format(
         c=c, port=PORTS['cinder'], auth_url=AUTH_URL, venv=VENV))
-    paste = open(os.path.join(VENV, 'etc', 'cinder', 'api-paste.ini')).read()
-    write(c + '/api-paste.ini', paste.replace(
-        'disable_by_file_path = /etc/cinder/healthcheck_disable',
-        'disable_by_file_path = %s/healthcheck_disable' % c))
+    for d, service in ((c, 'cinder'), (n, 'neutron')):
+        paste = open(os.path.join(VENV, 'etc', service,
+                                  'api-paste.ini')).read()
+        write(d + '/api-paste.ini', re.sub(
+            r'(?m)^disable_by_file_path = .*$',
+            'disable_by_file_path = %s/healthcheck_disable' % d, paste))
+    write(n + '/neutron.conf', NEUTRON_CONF.format(n=n, auth_url=AUTH_URL))
+
+
+def make_databases():
+    """Keystone's and Cinder's databases and Keystone's keys (Neutron makes
+    its own database). Each command is mostly imports (~4 s): only
+    Keystone's bootstrap waits for another (its db_sync)."""
+    k, c = os.path.join(STATE, 'keystone'), os.path.join(STATE, 'cinder')
     manage = (vbin('keystone-manage'), '--config-file', k + '/keystone.conf')
+    others = [spawn(*manage, keys, '--keystone-user', 'root',
+                    '--keystone-group', 'root')
+              for keys in ('fernet_setup', 'credential_setup')]
+    others.append(spawn(vbin('cinder-manage'), '--config-file',
+                        c + '/cinder.conf', 'db', 'sync'))
     run(*manage, 'db_sync')
-    for keys in ('fernet_setup', 'credential_setup'):
-        run(*manage, keys, '--keystone-user', 'root',
-            '--keystone-group', 'root')
     run(*manage, 'bootstrap', '--bootstrap-password', ADMIN_PASSWORD,
         '--bootstrap-username', 'admin', '--bootstrap-project-name', 'admin',
         '--bootstrap-role-name', 'admin', '--bootstrap-service-name',
         'keystone', '--bootstrap-region-id', 'RegionOne',
         '--bootstrap-admin-url', AUTH_URL, '--bootstrap-public-url', AUTH_URL,
         '--bootstrap-internal-url', AUTH_URL)
-    run(vbin('cinder-manage'), '--config-file', c + '/cinder.conf', 'db',
-        'sync')
+    for spawned in others:
+        finish(spawned)
 
 
 def service_env():
     env = dict(os.environ, PYTHONWARNINGS='ignore', TMPDIR=STATE + '/nova',
                OS_KEYSTONE_CONFIG_DIR=os.path.join(STATE, 'keystone'),
+               OS_NEUTRON_CONFIG_DIR=os.path.join(STATE, 'neutron'),
+               OS_NEUTRON_CONFIG_FILES='neutron.conf',
                PYTHONPATH=HERE)
     env['PATH'] = '%s:%s:%s' % (os.path.join(HERE, 'shim'),
                                 os.path.join(VENV, 'bin'), env['PATH'])
@@ -218,6 +318,39 @@ def wait_http(name, url, proc, timeout):
     tail = open(os.path.join(STATE, name + '.out')).read()[-3000:]
     down()
     sys.exit('cloud: %s did not start:\n%s' % (name, tail))
+
+
+class Watch(threading.Thread):
+    """Polls a service's URL from its start on, so that its start-up time
+    is known even while ``up`` waits for something else."""
+
+    def __init__(self, name, url, proc):
+        super().__init__(daemon=True)
+        self.name_, self.url, self.proc = name, url, proc
+        self.started = time.monotonic()
+        self.ready_at = None
+        self.start()
+
+    def run(self):
+        while self.proc.poll() is None:
+            try:
+                urllib.request.urlopen(self.url, timeout=2)
+            except urllib.error.HTTPError:
+                pass   # it answers
+            except OSError:
+                time.sleep(0.1)
+                continue
+            self.ready_at = time.monotonic()
+            return
+
+    def wait(self, timeout):
+        self.join(max(0, self.started + timeout - time.monotonic()))
+        if self.ready_at is None:
+            tail = open(os.path.join(STATE, self.name_ + '.out')).read()
+            down()
+            sys.exit('cloud: %s did not start:\n%s' % (
+                self.name_, tail[-3000:]))
+        return self.ready_at - self.started
 
 
 def wait_cinder_heartbeats(since, proc):
@@ -256,6 +389,21 @@ def up():
     install()
     t1 = time.monotonic()
     configure()
+    # Neutron needs nothing from the others to start (auth_token reaches
+    # Keystone at the first request): start it first, while the other
+    # databases are made; it builds its own schema.
+    neutron = Watch('neutron', 'http://127.0.0.1:%d/' % PORTS['neutron'],
+                    start('neutron', (
+                        vbin('gunicorn'), '--bind',
+                        '127.0.0.1:%d' % PORTS['neutron'],
+                        '--workers', '1', '--threads', '1', '--timeout', '120',
+                        '--no-control-socket', '--pythonpath', HERE,
+                        'neutron_app:application')))
+    try:
+        make_databases()
+    except SystemExit:
+        down(quiet=True)
+        raise
     t2 = time.monotonic()
     keystone = start('keystone', (
         vbin('gunicorn'), '--bind', '127.0.0.1:%d' % PORTS['keystone'],
@@ -270,17 +418,28 @@ def up():
         '--ready-file', os.path.join(STATE, 'nova', 'ready.json'),
         '--log-file', os.path.join(STATE, 'nova', 'nova.log')))
     wait_http('keystone', AUTH_URL, keystone, 60)
-    run(vbin('python'), os.path.join(HERE, 'seed.py'), AUTH_URL,
-        str(PORTS['nova']), str(PORTS['cinder']),
-        env=dict(service_env(), KS_ADMIN_PASSWORD=ADMIN_PASSWORD))
+    seed_env = dict(service_env(), KS_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    run(vbin('python'), os.path.join(HERE, 'seed.py'), 'identity', AUTH_URL,
+        str(PORTS['nova']), str(PORTS['cinder']), str(PORTS['neutron']),
+        env=seed_env)
     t3 = time.monotonic()
     since = time.time() - 1
     cinder = start('cinder', (
         vbin('python'), os.path.join(HERE, 'cinder_aio.py'),
         '--config-file', os.path.join(STATE, 'cinder', 'cinder.conf'),
         '--log-file', os.path.join(STATE, 'cinder', 'cinder.log')))
+    neutron_start = neutron.wait(120)
+    # Neutron's seed runs while Cinder comes up.
+    seeding = subprocess.Popen(
+        (vbin('python'), os.path.join(HERE, 'seed.py'), 'network', AUTH_URL),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=seed_env)
     wait_http('cinder', 'http://127.0.0.1:%d/' % PORTS['cinder'], cinder, 90)
     wait_cinder_heartbeats(since, cinder)
+    output = seeding.communicate()[0]
+    if seeding.returncode:
+        down()
+        sys.exit('cloud: seeding neutron failed:\n%s' % output[-3000:])
     ready = os.path.join(STATE, 'nova', 'ready.json')
     deadline = time.monotonic() + 120
     while not os.path.exists(ready):
@@ -291,21 +450,27 @@ def up():
         time.sleep(0.1)
     t4 = time.monotonic()
     log('up: install %.1fs, configure %.1fs, keystone+seed %.1fs, '
-        'nova+cinder %.1fs; total %.1fs' % (t1 - t0, t2 - t1, t3 - t2,
-                                            t4 - t3, t4 - t0))
+        'nova+cinder+neutron seed %.1fs (neutron %.1fs, in parallel); '
+        'total %.1fs' % (t1 - t0, t2 - t1, t3 - t2, t4 - t3, neutron_start,
+                         t4 - t0))
     print('# openrc for the admin (cloudctl.py env --user demo|demo2|alt '
           '[--format clouds.yaml] for others):')
     env('admin')
 
 
 def pids():
-    for name in ('cinder', 'nova', 'keystone'):
+    for name in ('neutron', 'cinder', 'nova', 'keystone'):
         path = os.path.join(STATE, name + '.pid')
         if os.path.exists(path):
             yield name, path, int(open(path).read())
 
 
 def alive(pid):
+    try:   # our own child (up failed): reap it, a zombie is not alive
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
     try:
         os.kill(pid, 0)
         return True
@@ -314,13 +479,16 @@ def alive(pid):
 
 
 def down(quiet=False):
-    """SIGTERM each process group, SIGKILL what is left after 15 s."""
-    for name, path, pid in pids():
+    """SIGTERM every process group at once (each takes ~2 s to stop),
+    SIGKILL what is left after 15 s."""
+    running = list(pids())
+    for name, path, pid in running:
         try:
             os.killpg(pid, signal.SIGTERM)
         except OSError:
             pass
-        deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 15
+    for name, path, pid in running:
         while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         try:
@@ -338,7 +506,7 @@ def status():
         state = 'running' if alive(pid) else 'dead'
         running += state == 'running'
         print('%-8s pid %-7d %s' % (name, pid, state))
-    return 0 if running == 3 else 1
+    return 0 if running == 4 else 1
 
 
 def env(user, fmt='openrc'):

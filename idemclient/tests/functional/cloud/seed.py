@@ -1,4 +1,8 @@
-"""Users, projects, roles and catalog of the local cloud, made once per up.
+"""Users, projects, roles and catalog of the local cloud, made once per up;
+then, once Neutron answers, its shared network resources.
+
+    seed.py identity AUTH_URL NOVA_PORT CINDER_PORT NEUTRON_PORT
+    seed.py network AUTH_URL
 
 Runs in the cloud's virtualenv with the admin password in KS_ADMIN_PASSWORD.
 """
@@ -13,16 +17,22 @@ from keystoneclient.v3 import client
 USERS = {
     'nova': ('novapass', [('service', 'admin'), ('service', 'service')]),
     'cinder': ('cinderpass', [('service', 'admin'), ('service', 'service')]),
+    'neutron': ('neutronpass', [('service', 'admin'),
+                                ('service', 'service')]),
     'demo': ('demopass', [('demo', 'member'), ('demo2', 'member')]),
     'alt': ('altpass', [('alt', 'member')]),
 }
 
 
-def main(auth_url, nova_port, cinder_port):
-    ks = client.Client(session=session.Session(auth=v3.Password(
+def admin_session(auth_url):
+    return session.Session(auth=v3.Password(
         auth_url=auth_url, username='admin',
         password=os.environ['KS_ADMIN_PASSWORD'], project_name='admin',
-        user_domain_name='Default', project_domain_name='Default')))
+        user_domain_name='Default', project_domain_name='Default'))
+
+
+def identity(auth_url, nova_port, cinder_port, neutron_port):
+    ks = client.Client(session=admin_session(auth_url))
     roles = {r.name: r for r in ks.roles.list()}
     if 'service' not in roles:
         roles['service'] = ks.roles.create('service')
@@ -43,6 +53,7 @@ def main(auth_url, nova_port, cinder_port):
         ('image', 'glance', 'http://127.0.0.1:%s/image' % nova_port),
         ('volumev3', 'cinderv3', volume),
         ('block-storage', 'cinder', volume),
+        ('network', 'neutron', 'http://127.0.0.1:%s' % neutron_port),
     ]
     for service_type, name, url in catalog:
         service = ks.services.create(name=name, type=service_type)
@@ -51,5 +62,30 @@ def main(auth_url, nova_port, cinder_port):
                                 region='RegionOne')
 
 
+def network(auth_url):
+    """As admin: the external flat network ``public`` with a subnet (no
+    DHCP) and ``router1`` with its gateway on it. Members allocate
+    floating IPs from ``public``."""
+    sess = admin_session(auth_url)
+    where = {'service_type': 'network', 'interface': 'public',
+             'region_name': 'RegionOne'}
+
+    def post(path, resource, body):
+        return sess.post('/v2.0/' + path, json={resource: body},
+                         endpoint_filter=where).json()[resource]
+
+    public = post('networks', 'network', {
+        'name': 'public', 'router:external': True, 'shared': False,
+        'provider:network_type': 'flat',
+        'provider:physical_network': 'public'})
+    post('subnets', 'subnet', {
+        'name': 'public-subnet', 'network_id': public['id'], 'ip_version': 4,
+        'cidr': '203.0.113.0/24', 'gateway_ip': '203.0.113.1',
+        'enable_dhcp': False})
+    post('routers', 'router', {
+        'name': 'router1',
+        'external_gateway_info': {'network_id': public['id']}})
+
+
 if __name__ == '__main__':
-    main(*sys.argv[1:])
+    {'identity': identity, 'network': network}[sys.argv[1]](*sys.argv[2:])
