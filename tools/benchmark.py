@@ -147,6 +147,18 @@ def bench_requests():
                    env=env, capture_output=True)
 
 
+def say_counts(noun, figures):
+    """Print (requests, POSTs) of a plain create, a token's first run, its
+    retry and its retry from an empty journal."""
+    (plain, plain_posts), (first, first_posts), (retry, retry_posts), \
+        (other, other_posts) = figures
+    say('%s create HTTP requests: plain %d (%d POST); with token, first run '
+        '%d (%d POST, %+d vs plain; target <= +1); retry %d (%d POST; '
+        'target 0); retry from an empty journal %d (%d POST)'
+        % (noun, plain, plain_posts, first, first_posts, first - plain,
+           retry, retry_posts, other, other_posts))
+
+
 def bench_cinder_requests():
     """Requests of volume, snapshot and backup create, plain and with a
     token (first run, retry, retry from an empty journal)."""
@@ -178,13 +190,7 @@ def bench_cinder_requests():
             if noun == 'backup':  # the name option takes the next word
                 args = args[-1:] + args[:-1]
             figures.append(count_requests(create + args, where, env, post))
-        (plain, plain_posts), (first, first_posts), (retry, retry_posts), \
-            (other, other_posts) = figures
-        say('%s create HTTP requests: plain %d (%d POST); with token, '
-            'first run %d (%d POST, %+d vs plain; target <= +1); retry %d '
-            '(%d POST; target 0); retry from an empty journal %d (%d POST)'
-            % (noun, plain, plain_posts, first, first_posts, first - plain,
-               retry, retry_posts, other, other_posts))
+        say_counts(noun, figures)
     wait_available(openstack, env, source)
     for noun, delete in (('backup', ['volume', 'backup', 'delete']),
                          ('snapshot', ['volume', 'snapshot', 'delete']),
@@ -232,13 +238,7 @@ def bench_neutron_requests():
                    for extra, where in (
                        ([], journal), (token, journal), (token, journal),
                        (token, os.path.join(tmp, collection + '-2.sqlite')))]
-        (plain, plain_posts), (first, first_posts), (retry, retry_posts), \
-            (other, other_posts) = figures
-        say('%s create HTTP requests: plain %d (%d POST); with token, '
-            'first run %d (%d POST, %+d vs plain; target <= +1); retry %d '
-            '(%d POST; target 0); retry from an empty journal %d (%d POST)'
-            % (noun, plain, plain_posts, first, first_posts, first - plain,
-               retry, retry_posts, other, other_posts))
+        say_counts(noun, figures)
         ids = set(made[-4:])
         made[-4:] = []
         subprocess.run([openstack] + create[:-1] + ['delete'] + sorted(ids),

@@ -1,16 +1,27 @@
-"""SIGKILL ``openstack server create --client-token`` at every step, rerun,
-and count the servers through the API: never a duplicate, never a loss."""
+"""SIGKILL ``openstack server create --client-token`` at every step
+(``crash_matrix``) and during ``--wait``, rerun, and count the servers
+through the API: never a duplicate, never a loss."""
 
 import os
 import signal
 
 from idemclient.tests.functional import base
+from idemclient.tests.functional import crash_matrix
 from idemclient.tests.functional import proxy as proxy_mod
 
-TRIALS = int(os.environ.get('IDEMCLIENT_CRASH_TRIALS', '5'))
+TRIALS = crash_matrix.TRIALS
 
 
-class TestCrashMatrix(base.FunctionalTestCase):
+class TestCrashMatrix(crash_matrix.CrashMatrix, base.FunctionalTestCase):
+
+    collection = 'servers'
+
+    def create_args(self, name, token):
+        return base.CREATE + ('--client-token', token, name)
+
+    def make(self, name, token, env=None, journal=None):
+        return self.osc(*(self.create_args(name, token) + ('-f', 'json')),
+                        env=env, journal=journal)
 
     def rerun_until_done(self, name, token, *extra, **kwargs):
         server = self.create_server(name, '--client-token', token, *extra,
@@ -23,46 +34,18 @@ class TestCrashMatrix(base.FunctionalTestCase):
         self.assertEqual([server_id], [s['id'] for s in servers],
                          'duplicate or lost server for %s' % name)
 
-    def _failpoint(self, point):
-        for trial in range(TRIALS):
-            name = 'crash-%s-%d' % (self.uid, trial)
-            token = 'tok-%s-%d' % (self.uid, trial)
-            killed = self.osc(*(base.CREATE + ('--client-token', token,
-                                               name)),
-                              env={'IDEMCLIENT_FAILPOINT': point})
-            self.assertEqual(-signal.SIGKILL, killed.returncode,
-                             killed.stderr)
-            server = self.rerun_until_done(name, token)
-            self.assertOneServer(name, server['id'])
-            self.assertEqual(server['id'],
-                             self.rerun_until_done(name, token)['id'])
-            self.assertOneServer(name, server['id'])
+    def assertCreatedOnce(self, name, token, server_id):
+        """One server, printed again by one more rerun."""
+        self.assertOneServer(name, server_id)
+        self.assertEqual(server_id,
+                         self.rerun_until_done(name, token)['id'])
+        self.assertOneServer(name, server_id)
 
-    def test_kill_before_journal_commit(self):
-        self._failpoint('before-journal-commit')
+    def proxy_upstream(self):
+        return base.compute_endpoint()
 
-    def test_kill_after_journal_commit(self):
-        self._failpoint('after-journal-commit')
-
-    def test_kill_after_response_came(self):
-        self._failpoint('after-response')
-
-    def test_kill_after_post_left(self):
-        endpoint = base.compute_endpoint()
-        for trial in range(TRIALS):
-            name = 'inflight-%s-%d' % (self.uid, trial)
-            token = 'tok-%s-%d' % (self.uid, trial)
-            with proxy_mod.Proxy(endpoint) as proxy:
-                proxy.rule('POST', r'/servers$', 'hold')
-                proc = self.start_osc(
-                    *(base.CREATE + ('--client-token', token, name)),
-                    env={'OS_COMPUTE_ENDPOINT_OVERRIDE':
-                         proxy.url('/v2.1')})
-                self.assertTrue(proxy.acted.wait(120), 'POST never left')
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            server = self.rerun_until_done(name, token)
-            self.assertOneServer(name, server['id'])
+    def endpoint_via(self, proxy):
+        return {'OS_COMPUTE_ENDPOINT_OVERRIDE': proxy.url('/v2.1')}
 
     def test_kill_during_wait(self):
         for trial in range(TRIALS):

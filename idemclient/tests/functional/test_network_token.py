@@ -8,12 +8,10 @@ own text, which idemclient keeps first."""
 
 import json
 import os
-import signal
 
 from idemclient.tests.functional import base
+from idemclient.tests.functional import crash_matrix
 from idemclient.tests.functional import proxy as proxy_mod
-
-TRIALS = int(os.environ.get('IDEMCLIENT_CRASH_TRIALS', '5'))
 
 
 class NeutronTestCase(base.FunctionalTestCase):
@@ -52,11 +50,10 @@ class NeutronTestCase(base.FunctionalTestCase):
                 collection, text))
 
 
-class NeutronKindTests:
-    """Per kind: retries and another host, SIGKILL at every step, a lost
-    response (a mixin, so that it is not collected on its own)."""
-
-    collection = None
+class NeutronKindTests(crash_matrix.CrashMatrix):
+    """Per kind: retries and another host, another project, bad tokens,
+    8 processes, and the crash matrix (a mixin, so that it is not
+    collected on its own)."""
 
     def create_args(self, text, token, user='admin'):
         raise NotImplementedError
@@ -115,39 +112,11 @@ class NeutronKindTests:
         self.assertEqual(1, len(set(outputs)), outputs)
         self.assertOneItem(self.collection, text, outputs[0])
 
-    def _failpoint(self, point):
-        for trial in range(TRIALS):
-            text = 'kc-%s-%d' % (self.uid, trial)
-            token = 'tok-%s-%d' % (self.uid, trial)
-            killed = self.make(text, token,
-                               env={'IDEMCLIENT_FAILPOINT': point})
-            self.assertEqual(-signal.SIGKILL, killed.returncode,
-                             killed.stderr)
-            item = json.loads(self.assertOK(self.make(text, token)).stdout)
-            self.assertOneItem(self.collection, text, item['id'])
+    def assertCreatedOnce(self, text, token, item_id):
+        self.assertOneItem(self.collection, text, item_id)
 
-    def test_kill_before_journal_commit(self):
-        self._failpoint('before-journal-commit')
-
-    def test_kill_after_journal_commit(self):
-        self._failpoint('after-journal-commit')
-
-    def test_kill_after_response_came(self):
-        self._failpoint('after-response')
-
-    def test_kill_after_post_left(self):
-        for trial in range(TRIALS):
-            text = 'kl-%s-%d' % (self.uid, trial)
-            token = 'tok-%s-%d' % (self.uid, trial)
-            with proxy_mod.Proxy(self.endpoint()) as proxy:
-                proxy.rule('POST', r'/%s$' % self.collection, 'hold')
-                proc = self.start_osc(*self.create_args(text, token),
-                                      env=self.endpoint_via(proxy))
-                self.assertTrue(proxy.acted.wait(120), 'POST never left')
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            item = json.loads(self.assertOK(self.make(text, token)).stdout)
-            self.assertOneItem(self.collection, text, item['id'])
+    def proxy_upstream(self):
+        return self.endpoint()
 
 
 class TestNetworkToken(NeutronKindTests, NeutronTestCase):
