@@ -44,6 +44,8 @@ KINDS = {
                               'security group', None),
     'floating ip create': ('idemclient.kinds.floating_ip', 'floating IP',
                            None),
+    'image create': ('idemclient.kinds.image', 'image', None),
+    'server image create': ('idemclient.kinds.server_image', 'image', None),
 }
 
 

@@ -10,6 +10,7 @@ import datetime
 import os
 import time
 
+from idemclient import image_tasks
 from idemclient import network_tasks
 from idemclient.clients import errors
 from idemclient.core import converge
@@ -226,12 +227,13 @@ def _observe_cinder_entry(entry, volumes):
     return observe_cinder(volumes(), entry.operation, body)
 
 
-def observe(entry, compute, found_servers=None, volumes=None, network=None):
+def observe(entry, compute, found_servers=None, volumes=None, network=None,
+            images=None):
     """What the cloud shows for a journal entry; None: no trace (yet).
 
     ``found_servers``: the servers a batched tag lookup found for it;
-    ``volumes``, ``network``: callables giving the block storage and the
-    network client.
+    ``volumes``, ``network``, ``images``: callables giving the block
+    storage, network and image client.
     """
     if entry.state == 'failed':
         return Observation('failed', entry.resource_ids, entry.error)
@@ -239,6 +241,8 @@ def observe(entry, compute, found_servers=None, volumes=None, network=None):
         return _observe_cinder_entry(entry, volumes)
     if entry.operation in network_tasks.NEUTRON:
         return network_tasks.observe_entry(entry, network)
+    if entry.operation in image_tasks.GLANCE:
+        return image_tasks.observe_entry(entry, images, compute)
     if entry.operation == CREATE:
         if entry.state == 'done':
             servers = [s for s in (compute.get_server(i)
@@ -320,7 +324,8 @@ def _created(compute, servers, task_id=None):
             tokens.task_id_of(winners[0].get('tags'), CREATE))
 
 
-def from_cloud(compute, scope, tag, volumes=None, network=None):
+def from_cloud(compute, scope, tag, volumes=None, network=None,
+               images=None):
     """Tasks with this tag that only the cloud knows (another host sent
     them), as (operation, observation, task id): servers created with it,
     servers whose volume swap carried it, keypairs whose key comment has
@@ -348,11 +353,13 @@ def from_cloud(compute, scope, tag, volumes=None, network=None):
                           tokens.task_id_of([(body.get('metadata') or {}).get(
                               cinder.TASK_KEY)], operation)))
     found += network_tasks.by_tag(network, scope, create_tag)
+    found += image_tasks.by_tag(images, compute, create_tag)
     return [(op, obs, task_id or journal_mod.entry_id(
         scope.key, op, 'task:' + tag)) for op, obs, task_id in found]
 
 
-def from_cloud_by_id(compute, scope, task_id, volumes=None, network=None):
+def from_cloud_by_id(compute, scope, task_id, volumes=None, network=None,
+                     images=None):
     """The task with this id that only the cloud knows: the resource
     carries the id (``token.id_tag``); [] or one (operation, observation,
     task id)."""
@@ -374,34 +381,36 @@ def from_cloud_by_id(compute, scope, task_id, volumes=None, network=None):
                                    tokens.id_tag(operation, task_id)):
             return [(operation, observe_cinder(volumes(), operation, body),
                      task_id)]
-    return network_tasks.by_id(network, scope, task_id)
+    return network_tasks.by_id(network, scope, task_id) or \
+        image_tasks.by_id(images, compute, task_id)
 
 
 def show_by_tag(journal, compute, scope, tag, now, volumes=None,
-                network=None):
+                network=None, images=None):
     """Every task with this tag in the caller's scope, as views."""
     entries = journal.by_task_tag(scope.key, tag)
     if entries:
         return [view(e, observe(e, compute, volumes=volumes,
-                                network=network), now) for e in entries]
+                                network=network, images=images), now)
+                for e in entries]
     return [view(None, obs, now, tag=tag, operation=op, uuid=task_id)
             for op, obs, task_id in from_cloud(compute, scope, tag,
-                                               volumes, network)]
+                                               volumes, network, images)]
 
 
 def show_by_id(journal, compute, scope, task_id, now, volumes=None,
-               network=None):
+               network=None, images=None):
     """The task with this id in the caller's scope, as views ([] or one):
     this host's entry, else what the cloud carries."""
     entry = journal.get(task_id)
     if entry is not None and entry.scope == scope.key:
         return [view(entry, observe(entry, compute, volumes=volumes,
-                                    network=network), now)]
+                                    network=network, images=images), now)]
     if entry is not None or not _is_uuid(task_id):
         return []  # another project's or user's; or no task id at all
     return [view(None, obs, now, operation=op, uuid=found_id)
-            for op, obs, found_id in from_cloud_by_id(compute, scope, task_id,
-                                                      volumes, network)]
+            for op, obs, found_id in from_cloud_by_id(
+                compute, scope, task_id, volumes, network, images)]
 
 
 def _is_uuid(text):
@@ -443,7 +452,7 @@ def _cinder_by_marker(volumes, entries):
 
 def resume(journal, compute, entries, now, progress=None,
            settle_seconds=converge.DEFAULT_SECONDS, say=None, volumes=None,
-           network=None):
+           network=None, images=None):
     """Reconcile pending entries with the cloud; record what is found.
 
     Creates are looked up in batches (``tags-any``), the rest one by one.
@@ -489,7 +498,7 @@ def resume(journal, compute, entries, now, progress=None,
             observation = network_tasks.observe(entry.operation, body) \
                 if body else None
         else:
-            observation = observe(entry, compute)
+            observation = observe(entry, compute, images=images)
         if observation is not None and observation.resource_ids and \
                 observation.state in ('accepted', 'succeeded', 'failed'):
             journal.mark_done(entry.uuid, observation.resource_ids)

@@ -13,7 +13,8 @@
    target <= 25 (5 of them really on the cloud, as after a crash).
    The same for ``volume create``, ``volume snapshot create`` and ``volume
    backup create``, and for ``network``, ``port``, ``router``, ``security
-   group`` and ``floating ip create``.
+   group`` and ``floating ip create``, ``image create`` and ``server image
+   create``.
 5. First-run ``server create`` wall time with a token vs plain, without
    and with ``--wait`` (runs alternated, medians): the settle step's cost;
    and with a coordination backend (a real etcd on loopback) if ``etcd``
@@ -21,7 +22,7 @@
 6. What importing tooz costs, paid only when a backend is configured.
 
 Usage: tools/benchmark.py [--runs N] [--entries N] [--skip-cloud]
-                          [--only neutron|cinder|servers]
+                          [--only neutron|cinder|servers|glance]
 Run from the repository with .venv set up (tools/setup-venv.sh); the cloud
 part starts the local cloud if it does not answer, and stops it after.
 """
@@ -247,6 +248,47 @@ def bench_neutron_requests():
                    capture_output=True)
 
 
+def bench_glance_requests():
+    """Requests of ``image create`` (64 KiB of data) and ``server image
+    create``, plain and with a token (first run, retry, retry from an empty
+    journal)."""
+    from idemclient.tests.functional import base
+    env = base.osc_env('admin', '/dev/null')
+    tmp = tempfile.mkdtemp()
+    uid = uuid.uuid4().hex[:8]
+    openstack = os.path.join(VENV, 'bin', 'openstack')
+    data = os.path.join(tmp, 'disk.raw')
+    with open(data, 'wb') as f:
+        f.write(b'\0' * 65536)
+    server = subprocess.run(
+        [openstack] + list(base.CREATE) + ['--wait', 'bg-' + uid, '-f',
+                                           'value', '-c', 'id'],
+        env=env, capture_output=True, text=True, check=True).stdout.strip()
+    kinds = (('image', ['image', 'create', '--disk-format', 'raw',
+                        '--container-format', 'bare', '--file', data],
+              r'/images\b'),
+             ('server image', ['server', 'image', 'create', server,
+                               '--name'], r'/action\b'))
+    made = []
+    for noun, create, post in kinds:
+        journal = os.path.join(tmp, noun + '.sqlite')
+        token = ['--client-token', 'bg-' + uid]
+        shown = ['-f', 'value', '-c', 'id']
+        figures = [count_requests(create + [name] + extra + shown, where,
+                                  env, post, made)
+                   for name, extra, where in (
+                       ('bg-plain-' + uid, [], journal),
+                       ('bg-tok-' + uid, token, journal),
+                       ('bg-tok-' + uid, token, journal),
+                       ('bg-tok-' + uid, token,
+                        os.path.join(tmp, noun + '-2.sqlite')))]
+        say_counts(noun, figures)
+    subprocess.run([openstack, 'image', 'delete'] + sorted(set(made)),
+                   env=env, capture_output=True)
+    subprocess.run([openstack, 'server', 'delete', server], env=env,
+                   capture_output=True)
+
+
 def wait_available(openstack, env, volume, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -450,7 +492,8 @@ def main():
     parser.add_argument('--entries', type=int, default=1000000)
     parser.add_argument('--create-runs', type=int, default=5)
     parser.add_argument('--skip-cloud', action='store_true')
-    parser.add_argument('--only', choices=('neutron', 'cinder', 'servers'),
+    parser.add_argument('--only', choices=('neutron', 'cinder', 'servers',
+                                           'glance'),
                         help='Only the request counts of these creates')
     args = parser.parse_args()
     if not args.only:
@@ -466,11 +509,13 @@ def main():
     try:
         if args.only:
             {'neutron': bench_neutron_requests, 'cinder':
-             bench_cinder_requests, 'servers': bench_requests}[args.only]()
+             bench_cinder_requests, 'servers': bench_requests,
+             'glance': bench_glance_requests}[args.only]()
             return
         bench_requests()
         bench_cinder_requests()
         bench_neutron_requests()
+        bench_glance_requests()
         bench_create_time(args.create_runs)
         bench_resume()
     finally:

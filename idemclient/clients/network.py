@@ -1,27 +1,15 @@
 """The Neutron calls idemclient needs, one method per REST call."""
 
 from idemclient.clients import once
+from idemclient.clients import plain
 from idemclient.clients.errors import ApiError
-from idemclient.clients.errors import raise_for_status
-from idemclient.clients.errors import sdk_error
 
 PAGE_LIMIT = 1000
 
 
-class NetworkClient:
+class NetworkClient(plain.PlainClient):
     """Lists, shows and guarded creates over the SDK's network proxy (its
     endpoint ends in ``/v2.0``, so paths are relative to that)."""
-
-    def __init__(self, adapter):
-        self.adapter = adapter
-
-    def _call(self, method, url, what, **kwargs):
-        try:
-            response = self.adapter.request(url, method, raise_exc=False,
-                                            **kwargs)
-        except Exception as exc:
-            raise sdk_error(exc)
-        return raise_for_status(response, what)
 
     def listed(self, collection, params=None, keep=None):
         """Every page of ``GET /<collection>`` (``params`` are Neutron's

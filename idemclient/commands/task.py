@@ -14,6 +14,7 @@ from idemclient import tasks
 from idemclient.clients import block_storage as volume_api
 from idemclient.clients import compute as compute_api
 from idemclient.clients import errors
+from idemclient.clients import image as image_api
 from idemclient.clients import network as network_api
 from idemclient.core import journal as journal_mod
 
@@ -33,6 +34,10 @@ class _TaskCommand:
     def network(self):
         """The network client, made on first use (as ``volumes``)."""
         return self._client('network', network_api.NetworkClient)
+
+    def images(self):
+        """The image client, made on first use (as ``volumes``)."""
+        return self._client('image', image_api.ImageClient)
 
     def _client(self, service, client_class):
         made = self.__dict__.setdefault('_made_clients', {})
@@ -101,11 +106,13 @@ class ShowTask(_TaskCommand, command.ShowOne):
                 if parsed_args.tag is not None:
                     found = tasks.show_by_tag(journal, compute, scope,
                                               parsed_args.tag, now,
-                                              self.volumes, self.network)
+                                              self.volumes, self.network,
+                                              self.images)
                 else:
                     found = tasks.show_by_id(journal, compute, scope,
                                              parsed_args.task, now,
-                                             self.volumes, self.network)
+                                             self.volumes, self.network,
+                                             self.images)
         except errors.ApiError as exc:
             raise exceptions.CommandError(str(exc))
         what = parsed_args.task or 'tag %r' % parsed_args.tag
@@ -198,7 +205,7 @@ class ResumeTask(_TaskCommand, command.Lister):
                 views = tasks.resume(
                     journal, compute, pending, time.time(), progress,
                     context.settle_seconds(self.app), self.say,
-                    self.volumes, self.network)
+                    self.volumes, self.network, self.images)
             except errors.ApiError as exc:
                 raise exceptions.CommandError(str(exc))
         columns = ('uuid', 'task', 'tag', 'resource', 'state')

@@ -81,7 +81,10 @@ _ID_PREFIXES = {'server.create': 'idem-tc-', 'server.swap_volume': 'idem-ts-',
                 'network.create': 'idem-tw-', 'port.create': 'idem-tp-',
                 'router.create': 'idem-tr-',
                 'security_group.create': 'idem-tg-',
-                'floating_ip.create': 'idem-tf-'}
+                'floating_ip.create': 'idem-tf-',
+                # Glance: image properties (kinds.image, kinds.server_image)
+                'image.create': 'idem-ti-',
+                'server_image.create': 'idem-tm-'}
 
 
 def id_tag(operation, task_id):

@@ -1,0 +1,133 @@
+"""The task model's Glance part: what became of an image create or of a
+server's snapshot, found by the image's properties (``kinds.image``) from
+any host.
+
+An image is ``accepted`` while it waits for or receives its data,
+``succeeded`` once ``active`` (or ``deactivated``: it exists, an admin
+disabled it) and ``failed`` when ``killed``. A snapshot can fail before
+its image has data, and Nova then deletes the image: the server's
+``createImage`` action tells that, and gives the task its events.
+``images`` is a callable giving the ``ImageClient``; a cloud without
+Glance shows no image tasks.
+"""
+
+from idemclient.clients import errors
+from idemclient.core import token as tokens
+
+IMAGE, SERVER_IMAGE = 'image.create', 'server_image.create'
+GLANCE = (IMAGE, SERVER_IMAGE)
+BUSY = ('queued', 'saving', 'uploading', 'importing')
+GONE = ('deleted', 'pending_delete')
+NO_DATA = ('The image has no data yet: if it was created with data, run '
+           'the same command again to upload it.')
+
+
+def observe(operation, body, action=None):
+    """The task's observation from its image (and its snapshot's action)."""
+    from idemclient import tasks
+    ids = [body['id']] if body else []
+    if action is not None:
+        state, error = tasks.action_state(action)
+        if state == 'failed':
+            return tasks.Observation('failed', ids, error, action)
+    if body is None:
+        return tasks.Observation('deleted', [], None, action) \
+            if action is not None else None
+    status = body.get('status')
+    if status in BUSY:
+        note = NO_DATA if operation == IMAGE and status == 'queued' else None
+        return tasks.Observation('accepted', ids, note, action)
+    if status == 'killed':
+        return tasks.Observation('failed', ids, 'Glance could not store '
+                                 'the image\'s data (killed).', action)
+    if status in GONE:
+        return tasks.Observation('deleted', ids, None, action)
+    return tasks.Observation('succeeded', ids, None, action)
+
+
+def _snapshot_action(compute, server_id, request_id=None, since=None):
+    from idemclient import tasks
+    if not server_id or compute is None:
+        return None
+    return tasks._action(compute, server_id, 'createImage', request_id,
+                         since)
+
+
+def _observe_found(operation, body, compute):
+    action = _snapshot_action(compute, body.get('instance_uuid')) \
+        if operation == SERVER_IMAGE else None
+    return observe(operation, body, action)
+
+
+def _marked(images, key, value):
+    if images is None:
+        return []
+    try:
+        return images().with_property(key, value)
+    except errors.ApiError:
+        return []
+
+
+def observe_entry(entry, images, compute):
+    """What the cloud shows for a journal entry of a Glance kind."""
+    from idemclient import tasks
+    from idemclient.kinds import image as image_kind
+    from idemclient.kinds import server_image
+    if entry.state == 'done':
+        body = images().get(entry.resource_ids[0])
+    elif entry.operation == IMAGE:
+        body = images().get(image_kind.image_id_for(entry.uuid))
+    else:
+        found = server_image.marked_images(images(), entry.operation,
+                                           entry.marker, entry.uuid)
+        body = found[0] if found else None
+    if entry.operation == IMAGE:
+        if body is None:
+            return tasks.Observation('deleted', entry.resource_ids) \
+                if entry.state == 'done' else None
+        return observe(IMAGE, body)
+    action = _snapshot_action(compute, entry.target,
+                              entry.response_request_id, entry.created_at)
+    observation = observe(SERVER_IMAGE, body, action)
+    if observation is not None and not observation.resource_ids:
+        observation.resource_ids = list(entry.resource_ids)
+    return observation
+
+
+def _task_id(body):
+    """(operation, task id) an image carries, else (None, None)."""
+    from idemclient.kinds import image as image_kind
+    for operation in GLANCE:
+        task_id = tokens.task_id_of([body.get(image_kind.TASK_KEY) or ''],
+                                    operation)
+        if task_id:
+            return operation, task_id
+    return None, None
+
+
+def by_tag(images, compute, tag_marker):
+    """(operation, observation, task id) of each image create and
+    snapshot carrying the task tag's marker; a snapshot that inherited
+    another's properties is not counted twice (the oldest is the one)."""
+    from idemclient.kinds import image as image_kind
+    result, seen = [], set()
+    for body in _marked(images, image_kind.TAG_KEY, tag_marker):
+        operation, task_id = _task_id(body)
+        if operation and task_id not in seen:
+            seen.add(task_id)
+            result.append((operation, _observe_found(operation, body,
+                                                     compute), task_id))
+    return result
+
+
+def by_id(images, compute, task_id):
+    """The image create or snapshot carrying this task id: [] or one
+    (operation, observation, task id)."""
+    from idemclient.kinds import image as image_kind
+    for operation in GLANCE:
+        found = _marked(images, image_kind.TASK_KEY,
+                        tokens.id_tag(operation, task_id))
+        if found:
+            return [(operation, _observe_found(operation, found[0], compute),
+                     task_id)]
+    return []
