@@ -18,6 +18,11 @@ IMAGE, SERVER_IMAGE = 'image.create', 'server_image.create'
 GLANCE = (IMAGE, SERVER_IMAGE)
 BUSY = ('queued', 'saving', 'uploading', 'importing')
 GONE = ('deleted', 'pending_delete')
+# Nova 34 deletes a failed snapshot's image and still records its event
+# as a success: a vanished image is all the API shows.
+VANISHED = ('The snapshot\'s image no longer exists: Nova deletes it when '
+            'the snapshot fails (see the server\'s instance faults), or it '
+            'was deleted since.')
 NO_DATA = ('The image has no data yet: if it was created with data, run '
            'the same command again to upload it.')
 
@@ -31,7 +36,7 @@ def observe(operation, body, action=None):
         if state == 'failed':
             return tasks.Observation('failed', ids, error, action)
     if body is None:
-        return tasks.Observation('deleted', [], None, action) \
+        return tasks.Observation('deleted', [], VANISHED, action) \
             if action is not None else None
     status = body.get('status')
     if status in BUSY:

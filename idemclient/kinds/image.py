@@ -163,7 +163,7 @@ class ImageKind(base.WrappedCreate):
         run's create, or after an earlier run's that died before its
         upload. Another run's upload in progress is waited for."""
         source = self._kwargs.get('filename') or self._kwargs.get('data')
-        status = image.status
+        status, refused = image.status, 0
         while source is not None:
             status = self._await_upload(image.id, status)
             if status != 'queued':
@@ -175,9 +175,13 @@ class ImageKind(base.WrappedCreate):
                 self._upload(image.id, source)
                 break
             except errors.ApiError as exc:
+                # another run's upload may have begun (Glance: 409, or
+                # under load 410/500): what counts is the image's status
                 status = self._status(image.id)
-                if exc.status_code == 409 and status != 'queued':
-                    continue  # another run's upload began first
+                refused += 1
+                if status != 'queued' or refused < 5:
+                    time.sleep(POLL_SECONDS)
+                    continue
                 raise exceptions.CommandError(
                     'Image %s exists but the upload of its data failed: '
                     '%s. Run the same command again to upload it; the image '
@@ -203,7 +207,15 @@ class ImageKind(base.WrappedCreate):
         return status
 
     def _status(self, image_id):
-        body = self.client.get(image_id)
+        """The image's status now. Glance answers a refused upload (409)
+        without reading its body and closes the connection: a call that
+        found it closed is sent once more, on a new one."""
+        try:
+            body = self.client.get(image_id)
+        except errors.ApiError as exc:
+            if exc.status_code is not None:
+                raise
+            body = self.client.get(image_id)
         return body['status'] if body else 'deleted'
 
     def _upload(self, image_id, source):

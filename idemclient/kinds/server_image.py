@@ -21,12 +21,15 @@ OPERATION = 'server_image.create'
 
 
 def marked_images(images, operation, marker, task_id):
-    """Snapshots carrying ``marker`` and made for ``task_id``, oldest
-    first."""
+    """Snapshots carrying ``marker`` and made for ``task_id``: those with
+    data first, then the oldest. Nova 34 can answer a concurrent
+    createImage with a 500 after making its image, which then stays
+    ``queued`` for ever; the snapshot Nova really took gets data."""
     own = tokens.id_tag(operation, task_id)
-    return [body for body in images.with_property(image_kind.MARKER_KEY,
-                                                  marker)
-            if body.get(image_kind.TASK_KEY) == own]
+    found = [body for body in images.with_property(image_kind.MARKER_KEY,
+                                                   marker)
+             if body.get(image_kind.TASK_KEY) == own]
+    return sorted(found, key=lambda body: body.get('status') == 'queued')
 
 
 class ServerImageKind(base.WrappedCreate):

@@ -3,12 +3,24 @@
 Nova's own functional-test harness brings the services up over the in-process
 ``fake:`` transport with real Placement; this module serves the real API
 paste pipeline (real keystonemiddleware ``auth_token`` against the local
-Keystone, real policy) on a TCP socket, plus a read-only Image v2 stand-in at
-``/image`` so OSC can resolve ``--image cirros``. Condensed from
-/work/shared/reference/nova/peer_ks.py; see real-openstack.md for the traps.
+Keystone, real policy) on a TCP socket. Images are the local cloud's real
+Glance, called with the caller's token, in place of the harness's in-memory
+``GlanceFixture``. Condensed from /work/shared/reference/nova/peer_ks.py and
+/work/shared/reference/glance/lib/nova_peer_glance.py; see
+real-openstack.md for the traps.
 
-Usage: python nova_peer.py --port P --keystone-url URL --state-dir D
-                           --ready-file F --log-file L
+A snapshot (``server image create``) uploads 64 KiB of zeros as a raw
+image, so it becomes ``active``. The server's metadata item SNAPSHOT_KEY is
+a test hook, like ``sticky_backup.py``'s: ``stick`` uploads nothing (the
+image stays ``queued``), ``fail`` makes the driver's snapshot raise. Nova
+then deletes the image (Glance: ``deleted``, 404; not ``killed``) and
+records an instance fault, but the ``createImage`` action's only event,
+``compute_snapshot_instance``, says ``Success``: Nova 34's
+``snapshot_instance`` hands the work to a thread and returns, and the
+event ends with it.
+
+Usage: python nova_peer.py --port P --keystone-url URL --glance-url URL
+                           --state-dir D --ready-file F --log-file L
 """
 import os
 import sys
@@ -19,25 +31,31 @@ os.environ.pop('OS_STDOUT_CAPTURE', None)
 os.environ.pop('OS_STDERR_CAPTURE', None)
 
 import argparse  # noqa: E402
-import datetime  # noqa: E402
+import io  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
 import sqlite3  # noqa: E402
 import threading  # noqa: E402
-import urllib.parse  # noqa: E402
 import warnings  # noqa: E402
 
+import fixtures  # noqa: E402
 import nova.tests  # noqa: E402,F401  (native threads, see above)
 from nova.tests.functional import integrated_helpers  # noqa: E402
 import nova.api.auth  # noqa: E402
 import nova.conf  # noqa: E402
+from nova import exception  # noqa: E402
+import nova.image.glance  # noqa: E402
+from nova.virt import fake  # noqa: E402
 
 # The API fixture stubs the context factory with a header-only fake.
 _REAL_CREATE_CONTEXT = nova.api.auth.NovaKeystoneContext.__dict__[
     '_create_context']
-IMAGE_ID = 'c0ffee00-0000-4000-8000-00000000c1a0'
-IMAGE_NAME = 'cirros'
+# GlanceFixture stubs the image service with its in-memory one.
+_REAL_IMAGE_SERVICE = nova.image.glance.get_default_image_service
+_FAKE_SNAPSHOT = fake.FakeDriver.snapshot
+SNAPSHOT_KEY = 'idemclient-test:snapshot'
+SNAPSHOT_BYTES = 64 * 1024
 
 
 class Harness(integrated_helpers._IntegratedTestBase):
@@ -103,6 +121,15 @@ class Harness(integrated_helpers._IntegratedTestBase):
         paste = os.path.join(sys.prefix, 'etc', 'nova', 'api-paste.ini')
         self.flags(api_paste_config=paste, group='wsgi')
         self._configure_authtoken()
+        # GlanceFixture is set up by now (in setUp, before this): put the
+        # real image service back, aimed at the real Glance. The fixture
+        # also sets api_servers to a localhost:9292 nothing serves.
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.image.glance.get_default_image_service',
+            _REAL_IMAGE_SERVICE))
+        self.flags(api_servers=[self.opts.glance_url], group='glance')
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.fake.FakeDriver.snapshot', _snapshot))
         super()._setup_services()   # the paste app is loaded here
 
     def _configure_authtoken(self):
@@ -123,94 +150,22 @@ class Harness(integrated_helpers._IntegratedTestBase):
         pass
 
 
-def _iso(value):
-    if isinstance(value, datetime.datetime):
-        return value.strftime('%Y-%m-%dT%H:%M:%SZ')
-    return value
-
-
-def _image_v2(img):
-    keys = ('id', 'name', 'status', 'container_format', 'disk_format',
-            'size', 'min_ram', 'min_disk', 'owner')
-    out = {k: img[k] for k in keys if k in img}
-    out.update(visibility='public', protected=False, os_hidden=False,
-               tags=[], checksum=None, virtual_size=None,
-               created_at=_iso(img.get('created_at')),
-               updated_at=_iso(img.get('updated_at')),
-               self='/v2/images/%s' % img['id'],
-               file='/v2/images/%s/file' % img['id'],
-               schema='/v2/schemas/image')
-    for key, value in (img.get('properties') or {}).items():
-        out.setdefault(key, value if isinstance(value, str) else str(value))
-    return out
-
-
-def image_app(glance):
-    """Read-only Glance v2 subset over the Glance fixture's images."""
-
-    def respond(start_response, status, body):
-        data = json.dumps(body).encode()
-        start_response(status, [('Content-Type', 'application/json'),
-                                ('Content-Length', str(len(data)))])
-        return [data]
-
-    def app(environ, start_response):
-        path = environ.get('PATH_INFO', '').rstrip('/')
-        base = '%s://%s%s' % (environ['wsgi.url_scheme'],
-                              environ.get('HTTP_HOST', ''),
-                              environ.get('SCRIPT_NAME', ''))
-        if environ['REQUEST_METHOD'] != 'GET':
-            return respond(start_response, '405 Method Not Allowed',
-                           {'error': 'read-only image stand-in'})
-        if path in ('', '/versions'):
-            return respond(start_response, '200 OK', {'versions': [
-                {'id': 'v2.16', 'status': 'CURRENT',
-                 'links': [{'rel': 'self', 'href': base + '/v2/'}]}]})
-        parts = path.split('/')
-        if parts[1:3] == ['v2', 'images'] and len(parts) == 4:
-            img = glance.images.get(parts[3])
-            if img is None:
-                return respond(start_response, '404 Not Found',
-                               {'message': 'No image %s' % parts[3]})
-            return respond(start_response, '200 OK', _image_v2(img))
-        if parts[1:3] == ['v2', 'images'] and len(parts) == 3:
-            query = urllib.parse.parse_qs(environ.get('QUERY_STRING', ''))
-            images = [_image_v2(i) for i in glance.images.values()]
-            if 'name' in query:
-                images = [i for i in images if i.get('name') in query['name']]
-            if 'id' in query:
-                ids = query['id'][0]
-                ids = ids[3:].split(',') if ids.startswith('in:') else [ids]
-                images = [i for i in images if i['id'] in ids]
-            return respond(start_response, '200 OK', {
-                'images': images, 'schema': '/v2/schemas/images',
-                'first': '/v2/images'})
-        return respond(start_response, '404 Not Found', {'message': path})
-
-    return app
-
-
-def protect(app):
-    """auth_token on the stand-in, with its version document anonymous."""
-    from keystonemiddleware import auth_token
-    protected = auth_token.filter_factory({})(app)
-
-    def middleware(environ, start_response):
-        if environ.get('PATH_INFO', '').rstrip('/') in ('', '/versions'):
-            return app(environ, start_response)
-        return protected(environ, start_response)
-    return middleware
-
-
-def dispatch(nova_app, images):
-    def app(environ, start_response):
-        path = environ.get('PATH_INFO', '')
-        if path == '/image' or path.startswith('/image/'):
-            environ['SCRIPT_NAME'] = environ.get('SCRIPT_NAME', '') + '/image'
-            environ['PATH_INFO'] = path[len('/image'):]
-            return images(environ, start_response)
-        return nova_app(environ, start_response)
-    return app
+def _snapshot(self, context, instance, image_id, update_task_state):
+    """The fake driver's snapshot, then what a real driver does next:
+    upload the disk, so that the image turns ``active``; or, on the
+    server's request (SNAPSHOT_KEY), nothing (``stick``) or an error
+    (``fail``)."""
+    _FAKE_SNAPSHOT(self, context, instance, image_id, update_task_state)
+    how = instance.metadata.get(SNAPSHOT_KEY)
+    if how == 'stick':
+        return
+    if how == 'fail':
+        raise exception.NovaException(
+            'snapshot failed on purpose (%s)' % SNAPSHOT_KEY)
+    # raw: Glance inspects the data, and zeros are no qcow2 (415)
+    nova.image.glance.API().update(
+        context, image_id, {'disk_format': 'raw', 'container_format': 'bare'},
+        data=io.BytesIO(bytes(SNAPSHOT_BYTES)), purge_props=False)
 
 
 def _log_to(log_file):
@@ -229,6 +184,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--port', type=int, required=True)
     parser.add_argument('--keystone-url', required=True)
+    parser.add_argument('--glance-url', required=True)
     parser.add_argument('--state-dir', required=True)
     parser.add_argument('--ready-file', required=True)
     parser.add_argument('--log-file', required=True)
@@ -243,7 +199,6 @@ def main():
     warnings.simplefilter('ignore')
     import futurist._thread
     futurist._thread.ThreadWorker.MAX_IDLE_FOR = 1
-    import fixtures
     for quota in ('instances', 'cores', 'ram', 'key_pairs',
                   'metadata_items'):
         harness.flags(**{quota: -1, 'group': 'quota'})
@@ -256,20 +211,16 @@ def main():
     harness.useFixture(fixtures.MonkeyPatch(
         'nova.scheduler.client.report.SchedulerReportClient.'
         'get_allocations_for_provider_tree', lambda self, ctx, node: {}))
-    image = dict(harness.glance.image1, id=IMAGE_ID, name=IMAGE_NAME)
-    image['properties'] = dict(image['properties'])
-    harness.glance.create(None, image)
     _log_to(opts.log_file)
 
     from cheroot import wsgi as cheroot_wsgi
-    app = dispatch(harness.api_fixture.app(),
-                   protect(image_app(harness.glance)))
-    server = cheroot_wsgi.Server(('127.0.0.1', opts.port), app,
+    server = cheroot_wsgi.Server(('127.0.0.1', opts.port),
+                                 harness.api_fixture.app(),
                                  numthreads=8, server_name='nova-peer')
     server.prepare()
     threading.Thread(target=server.serve, daemon=True).start()
     with open(opts.ready_file + '.tmp', 'w') as ready:
-        json.dump({'pid': os.getpid(), 'image': IMAGE_ID}, ready)
+        json.dump({'pid': os.getpid()}, ready)
     os.replace(opts.ready_file + '.tmp', opts.ready_file)
 
     stop = threading.Event()

@@ -1,8 +1,10 @@
 """Users, projects, roles and catalog of the local cloud, made once per up;
-then, once Neutron answers, its shared network resources.
+then, once Neutron answers, its shared network resources, and once Glance
+answers, the public image every server boots.
 
-    seed.py identity AUTH_URL NOVA_PORT CINDER_PORT NEUTRON_PORT
+    seed.py identity AUTH_URL NOVA_PORT CINDER_PORT NEUTRON_PORT GLANCE_PORT
     seed.py network AUTH_URL
+    seed.py image AUTH_URL
 
 Runs in the cloud's virtualenv with the admin password in KS_ADMIN_PASSWORD.
 """
@@ -13,12 +15,17 @@ from keystoneauth1 import session
 from keystoneauth1.identity import v3
 from keystoneclient.v3 import client
 
+# The id the functional tests and the demo have always booted.
+CIRROS_ID = 'c0ffee00-0000-4000-8000-00000000c1a0'
+
 # name: (password, [(project, role), ...])
 USERS = {
     'nova': ('novapass', [('service', 'admin'), ('service', 'service')]),
     'cinder': ('cinderpass', [('service', 'admin'), ('service', 'service')]),
     'neutron': ('neutronpass', [('service', 'admin'),
                                 ('service', 'service')]),
+    # enough for auth_token to validate tokens; Glance needs no admin
+    'glance': ('glancepass', [('service', 'service')]),
     'demo': ('demopass', [('demo', 'member'), ('demo2', 'member')]),
     'alt': ('altpass', [('alt', 'member')]),
 }
@@ -31,7 +38,7 @@ def admin_session(auth_url):
         user_domain_name='Default', project_domain_name='Default'))
 
 
-def identity(auth_url, nova_port, cinder_port, neutron_port):
+def identity(auth_url, nova_port, cinder_port, neutron_port, glance_port):
     ks = client.Client(session=admin_session(auth_url))
     roles = {r.name: r for r in ks.roles.list()}
     if 'service' not in roles:
@@ -50,7 +57,7 @@ def identity(auth_url, nova_port, cinder_port, neutron_port):
     volume = 'http://127.0.0.1:%s/v3/$(project_id)s' % cinder_port
     catalog = [
         ('compute', 'nova', 'http://127.0.0.1:%s/v2.1' % nova_port),
-        ('image', 'glance', 'http://127.0.0.1:%s/image' % nova_port),
+        ('image', 'glance', 'http://127.0.0.1:%s' % glance_port),
         ('volumev3', 'cinderv3', volume),
         ('block-storage', 'cinder', volume),
         ('network', 'neutron', 'http://127.0.0.1:%s' % neutron_port),
@@ -87,5 +94,21 @@ def network(auth_url):
         'external_gateway_info': {'network_id': public['id']}})
 
 
+def image(auth_url):
+    """As admin (a member may not publicize): ``cirros``, public, with
+    CIRROS_ID, and 64 KiB of zeros so that it is active. Declared raw:
+    Glance inspects uploads, and zeros declared qcow2 get 415."""
+    sess = admin_session(auth_url)
+    where = {'service_type': 'image', 'interface': 'public',
+             'region_name': 'RegionOne'}
+    sess.post('/v2/images', endpoint_filter=where, json={
+        'id': CIRROS_ID, 'name': 'cirros', 'visibility': 'public',
+        'disk_format': 'raw', 'container_format': 'bare'})
+    sess.put('/v2/images/%s/file' % CIRROS_ID, endpoint_filter=where,
+             data=bytes(64 * 1024),
+             headers={'Content-Type': 'application/octet-stream'})
+
+
 if __name__ == '__main__':
-    {'identity': identity, 'network': network}[sys.argv[1]](*sys.argv[2:])
+    {'identity': identity, 'network': network,
+     'image': image}[sys.argv[1]](*sys.argv[2:])
