@@ -17,6 +17,10 @@ def make_client(instance):
 
 
 def build_option_parser(parser):
+    # OSC parses its global options first, allowing abbreviations: with
+    # ours, a command's own ``--id`` (image create) would be taken as an
+    # ambiguous ``--idem-...`` and refused. Global options are spelt out.
+    parser.allow_abbrev = False
     parser.add_argument(
         '--os-idem-api-version', metavar='<idem-api-version>',
         default=DEFAULT_API_VERSION,

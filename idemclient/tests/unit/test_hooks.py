@@ -158,3 +158,15 @@ class TestBefore(HookTestCase):
         hook.before(args)
         marker = object()
         self.assertIs(marker, hook.after(args, marker))
+
+
+class TestGlobalOptions(testtools.TestCase):
+
+    def test_a_commands_own_id_option_is_not_taken_for_ours(self):
+        import argparse
+        from idemclient import osc_plugin
+        parser = osc_plugin.build_option_parser(argparse.ArgumentParser())
+        known, rest = parser.parse_known_args(
+            ['image', 'create', '--id', '12', 'x'])
+        self.assertIn('--id', rest)
+        self.assertIsNone(known.idem_journal)
