@@ -82,10 +82,10 @@ def fingerprinted(kwargs):
     elif kwargs.get('data') is not None:
         from openstack import utils
         try:
-            params['data_size'] = utils.get_file_size(kwargs['data'])
-        except Exception:
-            params['data_size'] = None
-        params['data_size'] = params['data_size'] or 'a stream'
+            size = utils.get_file_size(kwargs['data'])
+        except Exception:  # a wrapper that cannot seek: as a pipe
+            size = None
+        params['data_size'] = size or 'a stream'
     return params
 
 
