@@ -14,6 +14,7 @@ from osc_lib import exceptions
 
 from idemclient import image_tasks
 from idemclient import tasks
+from idemclient.clients import errors
 from idemclient.clients import image as image_api
 from idemclient.core import journal as jmod
 from idemclient.core import token as tokens
@@ -157,6 +158,30 @@ class TestImageCreate(ImageTestCase):
         self.assertEqual([], self.glance.uploads)
         self.assertIn("Waiting for another run's upload", self.said[0])
 
+    def test_an_upload_refused_because_another_run_finished_is_fine(self):
+        image = self.glance.add('img-y')  # queued: this run uploads
+
+        def another_run_won(*args, **kwargs):
+            self.glance.images['img-y']['status'] = 'active'
+            raise errors.ApiError('Image status transition from saving to '
+                                  'saving is not allowed', 409)
+        kind = image_kind.ImageKind(
+            image_api.ImageClient(self.connection.image), None,
+            {'filename': self.data}, mock.Mock(task_id='t'), self.said.append)
+        with mock.patch.object(kind.client, 'upload',
+                               side_effect=another_run_won), \
+                mock.patch.object(time, 'sleep'):
+            kind.finish(kind.sdk(image))
+        self.assertEqual('active', self.glance.images['img-y']['status'])
+
+    def test_a_connection_glance_closed_is_asked_again(self):
+        kind = image_kind.ImageKind(None, None, {}, mock.Mock(task_id='t'),
+                                    print)
+        kind.client = mock.Mock()
+        kind.client.get.side_effect = [errors.ApiError('closed'),
+                                       {'status': 'active'}]
+        self.assertEqual('active', kind._status('img'))
+
     def test_a_deleted_image_keeps_its_token(self):
         first = self.create_image()
         self.glance.delete(first.id)
@@ -270,6 +295,18 @@ class TestServerImage(ImageTestCase):
             journal_path=os.path.join(self.tmp, 'other.sqlite'))
         self.assertNotEqual('base', second.id)
         self.assertEqual(2, len(self.nova.posts()))
+
+    def test_the_snapshot_with_data_wins_over_an_orphan(self):
+        first = self.snapshot()
+        body = self.glance.images.pop(first.id)
+        marks = {k: v for k, v in body.items() if k.startswith('idemclient_')}
+        # Nova's 500 to a concurrent createImage leaves an older, empty one
+        self.glance.add('orphan', created_at='2026-11-01T00:00:00Z', **marks)
+        self.glance.add('taken', status='active',
+                        created_at='2026-11-02T00:00:00Z', **marks)
+        again = self.snapshot(
+            journal_path=os.path.join(self.tmp, 'other.sqlite'))
+        self.assertEqual('taken', again.id)
 
     def test_a_snapshot_in_progress_elsewhere_is_taken(self):
         first = self.snapshot(
