@@ -197,7 +197,6 @@ def _run_locked(journal, request, kind, say):
         return _take(journal, request, kind, entry, found, say)
 
     failpoints.hit('after-lookup')
-    failpoints.hit('before-journal-commit')
     entry = journal.begin_attempt(
         scope=request.scope, operation=request.operation,
         idem_key=request.idem_key, marker=request.marker,

@@ -26,6 +26,8 @@ import time
 import urllib.parse
 import uuid as uuidlib
 
+from idemclient.core import failpoints
+
 SCHEMA_VERSION = 2
 STATES = ('pending', 'done', 'failed')
 ENV_VAR = 'IDEMCLIENT_JOURNAL'
@@ -362,7 +364,7 @@ class Journal:
                 self._conn.execute('ROLLBACK')
             raise
 
-    def _write(self, sql, params):
+    def _write(self, sql, params, before_commit=None):
         try:
             with self._transaction() as conn:
                 cursor = conn.execute(sql, params)
@@ -370,6 +372,8 @@ class Journal:
                     raise JournalError('Journal %s: expected to change one '
                                        'entry, changed %d'
                                        % (self.path, cursor.rowcount))
+                if before_commit:  # written, not yet committed
+                    failpoints.hit(before_commit)
         except sqlite3.Error as exc:
             raise JournalError('Cannot write to the journal %s: %s'
                                % (self.path, _describe(exc, self.path)))
@@ -435,7 +439,8 @@ class Journal:
                 (entry_id(scope.key, operation, idem_key), operation,
                  scope.key, scope.auth_url, scope.project_id, scope.user_id,
                  idem_key, client_token, task_tag, marker, fingerprint,
-                 'pending', request_id, secret, now, now, target))
+                 'pending', request_id, secret, now, now, target),
+                before_commit='before-journal-commit')
         elif existing.state == 'done':
             raise JournalError('Journal %s: request %s is already done'
                                % (self.path, existing.uuid))
@@ -446,7 +451,7 @@ class Journal:
                 'task_tag=COALESCE(?, task_tag), target=COALESCE(?, target), '
                 'attempts=attempts+1, updated_at=? WHERE uuid=?',
                 (fingerprint, request_id, secret, task_tag, target, now,
-                 existing.uuid))
+                 existing.uuid), before_commit='before-journal-commit')
         return self.find(scope.key, operation, idem_key)
 
     def mark_done(self, uuid, resource_ids, response_request_id=None):

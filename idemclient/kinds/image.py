@@ -19,9 +19,10 @@ import uuid
 
 from osc_lib import exceptions
 
-from idemclient import context
 from idemclient.clients import errors
 from idemclient.clients import image as image_api
+from idemclient import context
+from idemclient.core import failpoints
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
 from idemclient.core import token as tokens
@@ -220,6 +221,8 @@ class ImageKind(base.WrappedCreate):
 
     def _upload(self, image_id, source):
         data = open(source, 'rb') if isinstance(source, str) else source
+        if failpoints.armed('during-upload'):
+            data = failpoints.PartWay(data, 'during-upload')
         try:
             if self._kwargs.get('use_import'):
                 self.client.stage_and_import(image_id, data)

@@ -10,9 +10,10 @@ another host can tell "created with this token" from "name taken".
 import os
 from osc_lib import exceptions
 
-from idemclient import context
 from idemclient.clients import compute as compute_api
 from idemclient.clients import errors
+from idemclient import context
+from idemclient.core import failpoints
 from idemclient.core import idempotent
 from idemclient.core import keyfile
 
@@ -176,6 +177,7 @@ class HookedCreate:
         if not private_key:
             return return_code
         if self.private_key_file:
+            failpoints.hit('before-key-file')
             keyfile.write_private(self.private_key_file, private_key)
             return return_code
         self.app.stdout.write(private_key)

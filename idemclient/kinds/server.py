@@ -14,10 +14,11 @@ import time
 
 from osc_lib import exceptions
 
-from idemclient import context
 from idemclient.clients import compute as compute_api
 from idemclient.clients import errors
+from idemclient import context
 from idemclient.core import converge
+from idemclient.core import failpoints
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
 
@@ -37,11 +38,13 @@ def delete_losers(client, decision, say):
     for server in decision.own_losers + decision.stale_losers:
         say('Deleting server %s: another run with the same token created '
             'server %s first.' % (server['id'], winner))
+        failpoints.hit('before-delete-loser')
         try:
             client.delete_server(server['id'])
         except errors.ApiError as exc:
             say('Server %s could not be deleted (%s); the next run with '
                 'this token deletes it.' % (server['id'], exc))
+        failpoints.hit('after-delete-loser')
 
 
 class ServerKind:
@@ -90,6 +93,7 @@ class ServerKind:
                                        self.own_attempts, listing, self.say)
         except converge.Undecided as exc:
             raise exceptions.CommandError(str(exc))
+        failpoints.hit('settle-after-list')
         delete_losers(self.client, decision, self.say)
         return decision
 
@@ -181,6 +185,7 @@ class Settlement:
             idempotent.record(self.journal_path, self.entry_uuid,
                               error=str(error))
             raise error
+        failpoints.hit('settle-before-record')
         idempotent.record(self.journal_path, self.entry_uuid,
                           found.resource_ids)
         self.winner_body = winners[0]

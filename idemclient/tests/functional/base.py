@@ -14,8 +14,8 @@ import tempfile
 import time
 import uuid
 
-from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
+from keystoneauth1 import session as ks_session
 import testtools
 
 AUTH_URL = os.environ.get('IDEMCLIENT_CLOUD_AUTH_URL',
@@ -111,14 +111,37 @@ class FunctionalTestCase(testtools.TestCase):
             'unshare', '-m', 'sh', '-c', fill, 'sh', mount, journal),
             **kwargs), inside
 
-    def start_osc(self, *args, user='admin', journal=None, env=None):
+    def start_osc(self, *args, user='admin', journal=None, env=None,
+                  stderr=subprocess.PIPE):
         proc = subprocess.Popen(
             (OPENSTACK,) + args, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+            stderr=stderr, text=True, stdin=subprocess.DEVNULL,
             env=osc_env(user, journal or self.journal, env),
             start_new_session=True)
         self.addCleanup(self._reap, proc)
         return proc
+
+    def queued(self, count, proxy, method, path, *args, env=None):
+        """Start ``count`` runs of ``openstack *args`` on this host (one
+        journal) and show that they ran at once: the first run's create
+        (``method`` ``path``) is held at ``proxy`` until every other run
+        says it is waiting for it (the journal's lock). What each printed;
+        every run must succeed."""
+        proxy.rule(method, path, 'gate')
+        errors = [os.path.join(self.tmp, 'queued-%s-%d' % (self.uid, n))
+                  for n in range(count)]
+        procs = []
+        for error in errors:
+            with open(error, 'w') as stderr:
+                procs.append(self.start_osc(*args, env=env, stderr=stderr))
+
+        def waiting():
+            return sum('Waiting for another run' in open(e).read()
+                       for e in errors) == count - 1 and proxy.gated == 1
+        self.wait_for(waiting, timeout=120, what='%d runs to wait for the '
+                      'first' % (count - 1))
+        proxy.open_gate()
+        return self.outputs(procs)
 
     def outputs(self, procs, timeout=600):
         """What each process printed; every one must succeed."""
@@ -186,14 +209,15 @@ class FunctionalTestCase(testtools.TestCase):
                         '/flavors/%s' % created.json()['flavor']['id'])
         return flavor
 
-    def servers_named(self, name, user='admin'):
+    def servers_named(self, name, user='admin', cleanup=True):
         """Every server of the user's project whose name starts with
-        ``name`` (multi-create appends -1, -2...)."""
+        ``name`` (multi-create appends -1, -2...); deleted at the end
+        unless ``cleanup`` is false."""
         body = self.compute('GET', '/servers/detail', user,
                             params={'name': '^%s' % name}).json()
         found = [s for s in body['servers']
                  if s['name'] == name or s['name'].startswith(name + '-')]
-        for server in found:
+        for server in found if cleanup else ():
             self.addCleanup(self.compute, 'DELETE',
                             '/servers/%s' % server['id'], user)
         return found

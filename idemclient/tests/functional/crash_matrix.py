@@ -1,48 +1,84 @@
-"""The crash matrix every kind goes through (servers, Cinder's and
-Neutron's kinds): SIGKILL the command at every step, and a
-lost response (the POST held at a proxy, the command killed), rerun, and
-count through the API: never a duplicate, never a loss."""
+"""The crash matrix every kind goes through: SIGKILL the command at every
+failpoint (``idemclient.core.failpoints``) and after its create left (the
+POST's answer held at a proxy), rerun, and count through the API: never a
+duplicate, never a loss.
+
+Each kill is checked to have happened where it claims: before anything was
+sent the cloud holds nothing of the run, after the cloud acted it holds
+exactly one item. Points before sending are deterministic (nothing reached
+the cloud) and are killed at once per kind; points after it, where a
+duplicate can happen, ``TRIALS`` times each. doc/source/development.rst
+lists the points per kind.
+"""
 
 import json
 import os
 import signal
 
+from idemclient.core import failpoints
 from idemclient.tests.functional import proxy as proxy_mod
 
-TRIALS = int(os.environ.get('IDEMCLIENT_CRASH_TRIALS', '5'))
+TRIALS_VAR = 'IDEMCLIENT_CRASH_TRIALS'
+
+
+def trials(environ=os.environ):
+    """How many times each point after sending is killed at: 1 or more,
+    5 unless the environment says; anything else is an error, since 0
+    would turn the matrix into tests that check nothing."""
+    value = environ.get(TRIALS_VAR, '5')
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ValueError('%s=%r: give a whole number of trials, 1 or more'
+                         % (TRIALS_VAR, value))
+    return count
+
+
+TRIALS = trials()
 
 
 class CrashMatrix:
     """A mixin; the test case gives ``collection`` (the POST's path),
     ``create_args(name, token)``, ``make(name, token, env=...)``,
-    ``assertCreatedOnce(name, token, item_id)``, ``proxy_upstream()`` and
-    ``endpoint_via(proxy)``."""
+    ``held(name)`` (the ids of what the cloud holds for ``name``, whatever
+    its state), ``assertCreatedOnce(name, token, item_id)``,
+    ``proxy_upstream()`` and ``endpoint_via(proxy)``. A kind with points
+    of its own after sending kills at them with ``kill_trials``."""
 
     collection = None
 
     def before_trial(self):
         """What must be so before each trial (a source volume free)."""
 
-    def _failpoint(self, point):
-        for trial in range(TRIALS):
+    def _kill_at(self, point, name, token):
+        killed = self.make(name, token, env={'IDEMCLIENT_FAILPOINT': point})
+        self.assertEqual(-signal.SIGKILL, killed.returncode,
+                         '%s was never reached: %s' % (point, killed.stderr))
+        held = self.held(name)
+        if point in failpoints.BEFORE_SENDING:
+            self.assertEqual([], held, 'something was sent before %s'
+                             % point)
+        else:
+            self.assertEqual(1, len(held), 'the cloud did not act before %s:'
+                             ' %s' % (point, held))
+        item = json.loads(self.assertOK(self.make(name, token)).stdout)
+        self.assertCreatedOnce(name, token, item['id'])
+
+    def kill_trials(self, point, count=TRIALS):
+        """Kill at ``point`` ``count`` times, each with its own token."""
+        for trial in range(count):
             self.before_trial()
-            name = 'kc-%s-%d' % (self.uid, trial)
-            token = 'tok-%s-%d' % (self.uid, trial)
-            killed = self.make(name, token,
-                               env={'IDEMCLIENT_FAILPOINT': point})
-            self.assertEqual(-signal.SIGKILL, killed.returncode,
-                             killed.stderr)
-            item = json.loads(self.assertOK(self.make(name, token)).stdout)
-            self.assertCreatedOnce(name, token, item['id'])
+            self._kill_at(point, 'kc-%s-%s-%d' % (self.uid, point, trial),
+                          'tok-%s-%s-%d' % (self.uid, point, trial))
 
-    def test_kill_before_journal_commit(self):
-        self._failpoint('before-journal-commit')
-
-    def test_kill_after_journal_commit(self):
-        self._failpoint('after-journal-commit')
+    def test_kill_before_anything_is_sent(self):
+        for point in failpoints.BEFORE_SENDING:
+            self.kill_trials(point, 1)
 
     def test_kill_after_response_came(self):
-        self._failpoint('after-response')
+        self.kill_trials('after-response')
 
     def test_kill_after_post_left(self):
         for trial in range(TRIALS):
@@ -56,5 +92,7 @@ class CrashMatrix:
                 self.assertTrue(proxy.acted.wait(120), 'POST never left')
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+            self.assertEqual(1, len(self.held(name)),
+                             'the held create did not reach the cloud')
             item = json.loads(self.assertOK(self.make(name, token)).stdout)
             self.assertCreatedOnce(name, token, item['id'])

@@ -14,6 +14,7 @@ from idemclient.tests.functional import crash_matrix
 from idemclient.tests.functional import proxy as proxy_mod
 
 DATA_SIZE = 64 * 1024
+HOSTS = 8
 # What the local Nova's fake driver does with a snapshot of a server
 # carrying this metadata (cloud/nova_peer.py): 'stick' leaves it queued,
 # 'fail' makes it fail.
@@ -57,6 +58,9 @@ class ImageTestCase(base.FunctionalTestCase):
             self.assertEqual(status, found[0]['status'])
         return found[0]
 
+    def held(self, name):
+        return [i['id'] for i in self.images_named(name)]
+
     def proxy_upstream(self):
         return self.endpoint()
 
@@ -82,6 +86,9 @@ class TestImageCreate(ImageTestCase, crash_matrix.CrashMatrix):
         image = self.assertOneImage(name, image_id, status='active')
         self.assertEqual(DATA_SIZE, image['size'])
 
+    def test_kill_part_way_through_the_upload(self):
+        self.kill_trials('during-upload')
+
     def test_retries_and_another_host_print_one(self):
         name, token = 'i-' + self.uid, 'tok-' + self.uid
         first = json.loads(self.assertOK(self.make(name, token)).stdout)
@@ -96,12 +103,21 @@ class TestImageCreate(ImageTestCase, crash_matrix.CrashMatrix):
         self.assertCreatedOnce(name, token, first['id'])
 
     def test_eight_hosts_at_once_one_image(self):
+        """The proxy holds the eight creates until all are in flight at
+        once; Glance admits one id and refuses the other seven."""
         name, token = 'i8-' + self.uid, 'tok-' + self.uid
-        procs = [self.start_osc(*self.create_args(name, token), '-f',
-                                'value', '-c', 'id', '-c', 'status',
-                                env=self.host_env('h%d' % i))
-                 for i in range(8)]
-        outputs = self.outputs(procs)
+        with proxy_mod.Proxy(self.endpoint()) as proxy:
+            proxy.rule('POST', r'/images$', 'gather', HOSTS)
+            procs = [self.start_osc(*self.create_args(name, token), '-f',
+                                    'value', '-c', 'id', '-c', 'status',
+                                    env=self.host_env('h%d' % i,
+                                                      self.endpoint_via(
+                                                          proxy)))
+                     for i in range(HOSTS)]
+            outputs = self.outputs(procs)
+        self.assertEqual(HOSTS, proxy.gathered)
+        self.assertEqual([201] + [409] * (HOSTS - 1),
+                         sorted(proxy.statuses('POST', r'/images$')))
         self.assertEqual(1, len(set(outputs)), outputs)
         image_id, status = outputs[0].split()
         self.assertEqual('active', status)
@@ -230,26 +246,44 @@ class TestServerImage(ImageTestCase, crash_matrix.CrashMatrix):
         self.assertCreatedOnce(name, token, first['id'])
 
     def test_eight_hosts_at_once_one_snapshot(self):
-        """Nova refuses a createImage while the server snapshots; Nova 34
-        sometimes with a 500 after making a queued image it never fills.
-        Such a run says the outcome is unknown; run again, it prints the
-        one snapshot, and that is the one with data."""
+        """The proxy holds the eight createImage calls until all are in
+        flight at once. Nova takes one snapshot and refuses the others
+        while it snapshots: with a 409, or (Nova 34) with a 500 after
+        making a Glance image that stays queued, with no data, for ever.
+        A run answered 500 says the outcome is unknown; run again, it
+        prints the one snapshot. Everything Glance holds is counted: the
+        snapshot, and one orphan per 500, no more."""
         name, token = 's8-' + self.uid, 'tok-' + self.uid
         args = self.create_args(name, token) + ('-f', 'value', '-c', 'id')
-        procs = [self.start_osc(*args, env=self.host_env('h%d' % i))
-                 for i in range(8)]
-        outputs = []
-        for i, proc in enumerate(procs):
-            out, err = proc.communicate(timeout=600)
-            if proc.returncode:
-                self.assertIn('The outcome of the create is unknown', err)
-                out = self.assertOK(self.osc(*args, env=self.host_env(
-                    'h%d' % i))).stdout
-            outputs.append(out.strip())
+        action = r'/servers/%s/action$' % self.server
+        with proxy_mod.Proxy(base.compute_endpoint()) as proxy:
+            proxy.rule('POST', action, 'gather', HOSTS)
+            procs = [self.start_osc(*args, env=self.host_env(
+                'h%d' % i, self.endpoint_via(proxy))) for i in range(HOSTS)]
+            finished = [proc.communicate(timeout=600) + (proc.returncode,)
+                        for proc in procs]
+        self.assertEqual(HOSTS, proxy.gathered)
+        answers = proxy.statuses('POST', action)
+        self.assertEqual(1, answers.count(202), answers)
+        self.assertEqual(set(), set(answers) - {202, 409, 500}, answers)
+        unknown = [i for i, (_, err, code) in enumerate(finished) if code]
+        self.assertEqual(answers.count(500), len(unknown), finished)
+        outputs = [out.strip() for out, _, code in finished if not code]
+        for i in unknown:
+            self.assertIn('The outcome of the create is unknown',
+                          finished[i][1])
+            outputs.append(self.assertOK(self.osc(*args, env=self.host_env(
+                'h%d' % i))).stdout.strip())
         self.assertEqual(1, len(set(outputs)), outputs)
-        images = self.images_named(name)
-        self.assertEqual([outputs[0]], [i['id'] for i in images
-                                        if i['status'] != 'queued'])
+        snapshot = self.wait_for(lambda: [i for i in self.images_named(
+            name) if i['status'] == 'active'], what='the snapshot')
+        self.assertEqual(outputs[:1], [i['id'] for i in snapshot])
+        orphans = [i for i in self.images_named(name)
+                   if i['id'] != outputs[0]]
+        self.assertEqual(answers.count(500), len(orphans), orphans)
+        self.assertEqual({('queued', None)},
+                         {(i['status'], i['size']) for i in orphans} or
+                         {('queued', None)})
 
     def test_other_metadata_is_refused_and_nothing_sent(self):
         name, token = 'sm-' + self.uid, 'tok-' + self.uid

@@ -1,11 +1,13 @@
 """``openstack keypair create --client-token`` against the real cloud."""
 
+import json
 import os
 import stat
 
 from cryptography.hazmat.primitives import serialization
 
 from idemclient.tests.functional import base
+from idemclient.tests.functional import crash_matrix
 from idemclient.tests.functional import proxy as proxy_mod
 
 
@@ -16,7 +18,7 @@ def public_of(private_pem):
         serialization.PublicFormat.OpenSSH).decode()
 
 
-class TestKeypairToken(base.FunctionalTestCase):
+class KeypairTestCase(base.FunctionalTestCase):
 
     def keypair(self, name, user='admin'):
         response = self.compute('GET', '/os-keypairs/%s' % name, user)
@@ -28,6 +30,78 @@ class TestKeypairToken(base.FunctionalTestCase):
 
     def material(self, public_key):
         return ' '.join(public_key.split()[:2])
+
+    def marked_with(self, token, user='admin'):
+        """The names of the user's keypairs whose comment carries the
+        token's marker (it ends with ``-<token>``)."""
+        listed = self.compute('GET', '/os-keypairs', user).json()['keypairs']
+        return [k['keypair']['name'] for k in listed
+                if any(word.endswith('-' + token) for word in
+                       k['keypair']['public_key'].split()[2:])]
+
+
+class TestKeypairCrash(crash_matrix.CrashMatrix, KeypairTestCase):
+    """The crash matrix for the one kind whose journal holds a secret (the
+    generated private key): one key on the cloud, and one private key
+    file, mode 0600, matching it and never rewritten with another key."""
+
+    collection = 'os-keypairs'
+
+    def key_file(self, name):
+        return os.path.join(self.tmp, name + '.pem')
+
+    def create_args(self, name, token):
+        return ('keypair', 'create', '--client-token', token,
+                '--private-key', self.key_file(name), name)
+
+    def make(self, name, token, env=None, journal=None):
+        return self.osc(*(self.create_args(name, token) + ('-f', 'json')),
+                        env=env, journal=journal)
+
+    def held(self, name):
+        return [name] if self.keypair(name) else []
+
+    def proxy_upstream(self):
+        return base.compute_endpoint()
+
+    def endpoint_via(self, proxy):
+        return {'OS_COMPUTE_ENDPOINT_OVERRIDE': proxy.url('/v2.1')}
+
+    def assertCreatedOnce(self, name, token, item_id):
+        self.assertEqual(name, item_id)
+        self.assertEqual([name], self.marked_with(token))
+        path = self.key_file(name)
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
+        with open(path) as f:
+            private = f.read()
+        self.assertEqual(self.material(self.keypair(name)['public_key']),
+                         public_of(private))
+        self.assertOK(self.make(name, token))
+        with open(path) as f:
+            self.assertEqual(private, f.read(), 'the key file was rewritten '
+                             'with another key')
+        [entry] = self.journal_entries()[-1:]
+        self.assertEqual('done', entry['state'])
+
+    def test_kill_before_the_key_file_is_written(self):
+        self.kill_trials('before-key-file')
+
+    def test_killed_then_another_host_then_this_one(self):
+        name, token = 'kh-' + self.uid, 'tok-' + self.uid
+        killed = self.make(name, token,
+                           env={'IDEMCLIENT_FAILPOINT': 'after-response'})
+        self.assertEqual(-9, killed.returncode, killed.stderr)
+        other = self.make(name, token, journal=os.path.join(self.tmp, 'h2'))
+        self.assertEqual(1, other.returncode, other.stdout)
+        self.assertIn('its private key is only in that host\'s journal',
+                      other.stderr)
+        self.assertFalse(os.path.exists(self.key_file(name)) and
+                         os.path.getsize(self.key_file(name)))
+        again = json.loads(self.assertOK(self.make(name, token)).stdout)
+        self.assertCreatedOnce(name, token, again['id'])
+
+
+class TestKeypairToken(KeypairTestCase):
 
     def test_generated_key_is_the_same_on_every_run(self):
         name, token = 'k-' + self.uid, 'tok-' + self.uid

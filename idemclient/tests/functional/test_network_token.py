@@ -101,12 +101,10 @@ class NeutronKindTests(crash_matrix.CrashMatrix):
     def test_eight_processes_one_post(self):
         text, token = 'd8-' + self.uid, 'tok-' + self.uid
         with proxy_mod.Proxy(self.endpoint()) as proxy:
-            proxy.rule('POST', r'/%s$' % self.collection, 'count')
-            procs = [self.start_osc(*self.create_args(text, token),
-                                    '-f', 'value', '-c', 'id',
-                                    env=self.endpoint_via(proxy))
-                     for _ in range(8)]
-            outputs = self.outputs(procs)
+            outputs = self.queued(
+                8, proxy, 'POST', r'/%s$' % self.collection,
+                *self.create_args(text, token) + ('-f', 'value', '-c', 'id'),
+                env=self.endpoint_via(proxy))
             posts = proxy.count('POST', r'/%s$' % self.collection)
         self.assertEqual(1, posts)
         self.assertEqual(1, len(set(outputs)), outputs)
@@ -114,6 +112,9 @@ class NeutronKindTests(crash_matrix.CrashMatrix):
 
     def assertCreatedOnce(self, text, token, item_id):
         self.assertOneItem(self.collection, text, item_id)
+
+    def held(self, text):
+        return [i['id'] for i in self.described(self.collection, text)]
 
     def proxy_upstream(self):
         return self.endpoint()

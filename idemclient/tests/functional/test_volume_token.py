@@ -196,6 +196,9 @@ class CinderKindTests(crash_matrix.CrashMatrix):
     def assertCreatedOnce(self, name, token, item_id):
         self.assertOneItem(name, item_id)
 
+    def held(self, name):
+        return [i['id'] for i in self.items_named(name)]
+
     def proxy_upstream(self):
         return self.upstream()
 
@@ -212,12 +215,10 @@ class TestVolumeCrash(CinderKindTests, VolumeTestCase):
     def test_eight_processes_one_post(self):
         name, token = 'vol8-' + self.uid, 'tok-' + self.uid
         with proxy_mod.Proxy(self.upstream()) as proxy:
-            proxy.rule('POST', r'/volumes$', 'count')
-            procs = [self.start_osc(
-                'volume', 'create', '--size', '1', '--client-token', token,
-                name, '-f', 'value', '-c', 'id',
-                env=self.endpoint_via(proxy)) for _ in range(8)]
-            outputs = self.outputs(procs)
+            outputs = self.queued(
+                8, proxy, 'POST', r'/volumes$', 'volume', 'create', '--size',
+                '1', '--client-token', token, name, '-f', 'value', '-c', 'id',
+                env=self.endpoint_via(proxy))
             posts = proxy.count('POST', r'/volumes$')
         self.assertEqual(1, posts)
         self.assertEqual(1, len(set(outputs)), outputs)

@@ -17,7 +17,9 @@ then deletes the image (Glance: ``deleted``, 404; not ``killed``) and
 records an instance fault, but the ``createImage`` action's only event,
 ``compute_snapshot_instance``, says ``Success``: Nova 34's
 ``snapshot_instance`` hands the work to a thread and returns, and the
-event ends with it.
+event ends with it. The metadata item BUILD_KEY makes the server's build
+take that many seconds (at most 120): a server seen in ``BUILD`` while a
+client polls it.
 
 Usage: python nova_peer.py --port P --keystone-url URL --glance-url URL
                            --state-dir D --ready-file F --log-file L
@@ -37,12 +39,14 @@ import logging  # noqa: E402
 import signal  # noqa: E402
 import sqlite3  # noqa: E402
 import threading  # noqa: E402
+import time  # noqa: E402
 import warnings  # noqa: E402
 
 import fixtures  # noqa: E402
 import nova.tests  # noqa: E402,F401  (native threads, see above)
+# nova.tests.functional must patch before the rest of nova is imported.
 from nova.tests.functional import integrated_helpers  # noqa: E402
-import nova.api.auth  # noqa: E402
+import nova.api.auth  # noqa: E402,H306
 import nova.conf  # noqa: E402
 from nova import exception  # noqa: E402
 import nova.image.glance  # noqa: E402
@@ -54,7 +58,9 @@ _REAL_CREATE_CONTEXT = nova.api.auth.NovaKeystoneContext.__dict__[
 # GlanceFixture stubs the image service with its in-memory one.
 _REAL_IMAGE_SERVICE = nova.image.glance.get_default_image_service
 _FAKE_SNAPSHOT = fake.FakeDriver.snapshot
+_FAKE_SPAWN = fake.FakeDriver.spawn
 SNAPSHOT_KEY = 'idemclient-test:snapshot'
+BUILD_KEY = 'idemclient-test:build-seconds'
 SNAPSHOT_BYTES = 64 * 1024
 
 
@@ -70,13 +76,13 @@ class Harness(integrated_helpers._IntegratedTestBase):
     def _setup_cells(self):
         """Real cell0/cell1 sqlite files: Nova's CellDatabases fixture
         deadlocks under concurrent creates in native-thread mode."""
-        from oslo_db.sqlalchemy import enginefacade
-        from oslo_db.sqlalchemy import test_fixtures as db_fixtures
-        from oslo_utils.fixture import uuidsentinel as uuids
         from nova import context
         from nova.db.main import api as main_db_api
         from nova.db import migration
         from nova import objects
+        from oslo_db.sqlalchemy import enginefacade
+        from oslo_db.sqlalchemy import test_fixtures as db_fixtures
+        from oslo_utils.fixture import uuidsentinel as uuids
 
         state = self.opts.state_dir
         os.makedirs(state, exist_ok=True)
@@ -130,6 +136,8 @@ class Harness(integrated_helpers._IntegratedTestBase):
         self.flags(api_servers=[self.opts.glance_url], group='glance')
         self.useFixture(fixtures.MonkeyPatch(
             'nova.virt.fake.FakeDriver.snapshot', _snapshot))
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.fake.FakeDriver.spawn', _spawn))
         super()._setup_services()   # the paste app is loaded here
 
     def _configure_authtoken(self):
@@ -166,6 +174,12 @@ def _snapshot(self, context, instance, image_id, update_task_state):
     nova.image.glance.API().update(
         context, image_id, {'disk_format': 'raw', 'container_format': 'bare'},
         data=io.BytesIO(bytes(SNAPSHOT_BYTES)), purge_props=False)
+
+
+def _spawn(self, context, instance, *args, **kwargs):
+    """The fake driver's spawn, as slow as the server asks (BUILD_KEY)."""
+    time.sleep(min(float(instance.metadata.get(BUILD_KEY) or 0), 120))
+    _FAKE_SPAWN(self, context, instance, *args, **kwargs)
 
 
 def _log_to(log_file):
