@@ -3,6 +3,8 @@ coordination backend: started with a private data directory on free ports,
 stopped by its PID. A missing binary fails the test loudly: .ci/run
 installs it, and a skip would hide that it did not."""
 
+import base64
+import json
 import os
 import shutil
 import signal
@@ -64,6 +66,20 @@ class Etcd(fixtures.Fixture):
             except subprocess.TimeoutExpired:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+
+    def lock_keys(self):
+        """The keys of the locks tooz holds on this etcd now (a lock's key
+        goes when its holder releases it or its lease runs out)."""
+        prefix = b'/tooz/locks'
+        end = prefix[:-1] + bytes([prefix[-1] + 1])
+        request = urllib.request.Request(
+            self.url + '/v3/kv/range', method='POST', data=json.dumps({
+                'key': base64.b64encode(prefix).decode(),
+                'range_end': base64.b64encode(end).decode(),
+                'keys_only': True}).encode())
+        with urllib.request.urlopen(request, timeout=10) as response:
+            found = json.load(response).get('kvs', [])
+        return [base64.b64decode(kv['key']).decode() for kv in found]
 
     def coordination_url(self, **options):
         query = '&'.join('%s=%s' % kv for kv in sorted(options.items()))

@@ -1,17 +1,25 @@
-"""A loopback HTTP proxy in front of one service, for losing responses.
+"""A loopback HTTP proxy in front of one service, for losing responses and
+for showing races real.
 
 It forwards each request to the real service and, for requests matching a
 rule, can count them, *hold* the answer (the client waits forever, as when
 the network dies after the cloud acted) or *drop* it (the connection closes
-without a response). The cloud has acted in every case: that is the point.
+without a response): the cloud has acted in both. A *gather* rule holds
+matching requests before they go on, until ``count`` of them are held at
+once, and then lets them all go: proof that that many clients were at that
+step together, not one after another (``gathered`` says how many were).
+A *gate* rule holds matching requests before they go on until the test
+calls ``open_gate()`` (``gated`` counts them).
 """
 
 import http.client
 import http.server
 import re
 import threading
+import time
 import urllib.parse
 
+GATHER_SECONDS = 120
 HOP_BY_HOP = {'connection', 'keep-alive', 'proxy-connection',
               'transfer-encoding', 'te', 'trailer', 'upgrade'}
 
@@ -27,6 +35,11 @@ class Proxy:
         self.acted = threading.Event()  # a held/dropped request was answered
         self._release = threading.Event()
         self._lock = threading.Lock()
+        self._gathering = threading.Condition(self._lock)
+        self._held = 0
+        self.gathered = 0  # the most requests a gather rule held at once
+        self._gate = threading.Event()
+        self.gated = 0     # requests a gate rule held
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -50,15 +63,20 @@ class Proxy:
     def url(self, path=''):
         return 'http://127.0.0.1:%d%s' % (self.port, path)
 
-    def rule(self, method, path_regex, action):
-        """action: 'count', 'hold' or 'drop' (first matching rule wins)."""
-        self.rules.append((method, re.compile(path_regex), action))
+    def rule(self, method, path_regex, action, count=None):
+        """action: 'count', 'hold', 'drop', 'gather' (with ``count``) or
+        'gate'; the first matching rule wins."""
+        self.rules.append((method, re.compile(path_regex), action, count))
 
     def count(self, method, path_regex):
+        return len(self.statuses(method, path_regex))
+
+    def statuses(self, method, path_regex):
+        """The status of every answer to a matching request, in order."""
         pattern = re.compile(path_regex)
         with self._lock:
-            return sum(1 for m, p, _, _ in self.seen
-                       if m == method and pattern.search(p))
+            return [status for m, p, status, _ in self.seen
+                    if m == method and pattern.search(p)]
 
     def __enter__(self):
         self._thread.start()
@@ -70,22 +88,47 @@ class Proxy:
         self.server.server_close()
 
     def _action(self, method, path):
-        for rule_method, pattern, action in self.rules:
+        for rule_method, pattern, action, count in self.rules:
             if rule_method == method and pattern.search(path):
-                return action
-        return 'pass'
+                return action, count
+        return 'pass', None
+
+    def open_gate(self):
+        """Let the requests a gate rule holds, and any later, go on."""
+        self._gate.set()
+
+    def _gather(self, count):
+        """Hold this request until ``count`` are held (or the time is up:
+        the test then sees fewer gathered)."""
+        deadline = time.monotonic() + GATHER_SECONDS
+        with self._gathering:
+            self._held += 1
+            self.gathered = max(self.gathered, self._held)
+            self._gathering.notify_all()
+            while self.gathered < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._gathering.wait(left)
+            self._held -= 1
 
     def _handle(self, handler):
         length = int(handler.headers.get('Content-Length') or 0)
         body = handler.rfile.read(length) if length else None
         headers = {k: v for k, v in handler.headers.items()
                    if k.lower() not in HOP_BY_HOP}
+        action, count = self._action(handler.command, handler.path)
+        if action == 'gather':
+            self._gather(count)
+        elif action == 'gate':
+            with self._lock:
+                self.gated += 1
+            self._gate.wait(GATHER_SECONDS)
         conn = http.client.HTTPConnection(*self.upstream, timeout=120)
         conn.request(handler.command, handler.path, body, headers)
         response = conn.getresponse()
         data = response.read()
         conn.close()
-        action = self._action(handler.command, handler.path)
         with self._lock:
             self.seen.append((handler.command, handler.path,
                               response.status, action))

@@ -1,12 +1,14 @@
 """Several hosts run one client token at the same moment, against the real
 Nova: each a process with its own home and journal, made to miss the lookup
-together (a barrier failpoint), so every one of them sends its create.
-Exactly one server must remain, and every run must print it."""
+together, so every one of them sends its create. The proxy in front of
+Nova shows the race real: it holds the creates until all of them are in
+flight at once (a gather rule). Exactly one server must remain (counted
+until the losers are gone, not merely marked deleting), and every run must
+print it."""
 
 import json
 import os
 import signal
-import time
 
 import fixtures
 
@@ -20,7 +22,8 @@ HOSTS = 8
 class CrossHostTestCase(base.FunctionalTestCase):
 
     def race(self, name, token, hosts, *extra, env=None, failpoint=None):
-        """Start ``hosts`` runs of one create; their processes."""
+        """Start ``hosts`` runs of one create (each on its own host); their
+        processes."""
         shared = dict(env or {})
         if failpoint:
             shared.update(self.barrier(hosts),
@@ -38,31 +41,38 @@ class CrossHostTestCase(base.FunctionalTestCase):
     def assertOneServerPrintedByAll(self, name, shown):
         ids = {s['id'] for s in shown}
         self.assertEqual(1, len(ids), ids)
+        self.servers_named(name)  # every one made is deleted at the end
         servers = self.wait_for(lambda: self._settled(name), timeout=60,
-                                what='the duplicates to be deleted')
+                                what='the duplicates to be gone')
         self.assertEqual(ids, {s['id'] for s in servers})
 
     def _settled(self, name):
-        servers = [s for s in self.servers_named(name)
-                   if s.get('OS-EXT-STS:task_state') != 'deleting']
+        """The servers Nova still lists, a loser being deleted included;
+        None while more than one."""
+        servers = self.servers_named(name, cleanup=False)
         return servers if len(servers) == 1 else None
 
     def compute_via(self, proxy):
         return {'OS_COMPUTE_ENDPOINT_OVERRIDE': proxy.url('/v2.1')}
+
+    def gathering(self, method, path, count):
+        """A proxy in front of Nova that holds ``count`` matching requests
+        until all are in flight at once (see ``proxy``)."""
+        proxy = self.useFixture(ProxyFixture(base.compute_endpoint())).proxy
+        proxy.rule(method, path, 'gather', count)
+        return proxy
 
 
 class TestSettle(CrossHostTestCase):
 
     def test_eight_hosts_that_all_miss_the_lookup_print_one_server(self):
         name, token = 'race-' + self.uid, 'race-' + self.uid
-        endpoint = base.compute_endpoint()
-        with proxy_mod.Proxy(endpoint) as proxy:
-            proxy.rule('POST', r'/servers$', 'count')
-            shown = self.printed(self.race(
-                name, token, HOSTS, env=self.compute_via(proxy),
-                failpoint='barrier-after-lookup'))
-            posts = proxy.count('POST', r'/servers$')
-        self.assertEqual(HOSTS, posts)  # the hole was really there
+        proxy = self.gathering('POST', r'/servers$', HOSTS)
+        shown = self.printed(self.race(name, token, HOSTS,
+                                       env=self.compute_via(proxy)))
+        # the hole was really there: every host's create in flight at once
+        self.assertEqual(HOSTS, proxy.gathered)
+        self.assertEqual([202] * HOSTS, proxy.statuses('POST', r'/servers$'))
         self.assertOneServerPrintedByAll(name, shown)
         # Only the winner's own run may show its admin password.
         self.assertLessEqual(len({s.get('adminPass') for s in shown} -
@@ -70,8 +80,10 @@ class TestSettle(CrossHostTestCase):
 
     def test_with_wait_every_host_waits_for_the_one_server(self):
         name, token = 'racew-' + self.uid, 'racew-' + self.uid
+        proxy = self.gathering('POST', r'/servers$', 3)
         shown = self.printed(self.race(name, token, 3, '--wait',
-                                       failpoint='barrier-after-lookup'))
+                                       env=self.compute_via(proxy)))
+        self.assertEqual(3, proxy.gathered)
         self.assertOneServerPrintedByAll(name, shown)
         self.assertEqual({'ACTIVE'}, {s['status'] for s in shown})
 
@@ -95,6 +107,30 @@ class TestSettle(CrossHostTestCase):
         self.assertOK(rerun)
         self.assertOneServerPrintedByAll(name, shown + [json.loads(
             rerun.stdout)])
+
+    def test_a_loser_killed_while_deleting_its_server(self):
+        """Two hosts race; only the loser deletes a server of its own, so
+        only it reaches the point and is killed there: before the delete
+        (its server is left) or after it (the winner is not recorded). Its
+        rerun cleans up and prints the winner."""
+        for point in ('before-delete-loser', 'after-delete-loser'):
+            name = token = 'racel-%s-%s' % (point.split('-')[0], self.uid)
+            procs = self.race(name, token, 2, failpoint='barrier-after-lookup,'
+                              + point)
+            finished = [(proc.communicate(timeout=600), proc.returncode)
+                        for proc in procs]
+            self.assertEqual([-signal.SIGKILL, 0], sorted(
+                code for _, code in finished), finished)
+            loser = [code for _, code in finished].index(-signal.SIGKILL)
+            [winner] = [json.loads(out) for (out, _), code in finished
+                        if code == 0]
+            if point == 'before-delete-loser':
+                self.assertEqual(2, len(self.servers_named(name)))
+            rerun = self.assertOK(self.osc(*(base.CREATE + (
+                '--client-token', token, name, '-f', 'json')),
+                env=self.host_env('%s-%d' % (name, loser))))
+            self.assertOneServerPrintedByAll(name, [winner, json.loads(
+                rerun.stdout)])
 
 
 class TestBackendDown(CrossHostTestCase):
@@ -129,8 +165,12 @@ class TestEtcd(CrossHostTestCase):
         name, token = 'etcd-' + self.uid, 'etcd-' + self.uid
         env = dict(self.compute_via(self.proxy),
                    IDEMCLIENT_COORDINATION_URL=self.etcd.coordination_url())
+        # Each host asks for the flavor before it takes the lock: all were
+        # there at once, and one create was sent.
+        self.proxy.rule('GET', r'/flavors/m1.tiny$', 'gather', HOSTS)
         shown = self.printed(self.race(name, token, HOSTS, env=env,
                                        failpoint='barrier-before-lock'))
+        self.assertEqual(HOSTS, self.proxy.gathered)
         self.assertEqual(1, self.proxy.count('POST', r'/servers$'))
         self.assertOneServerPrintedByAll(name, shown)
 
@@ -145,7 +185,9 @@ class TestEtcd(CrossHostTestCase):
                 env, IDEMCLIENT_FAILPOINT='stop-after-lookup')))
         self.wait_for(lambda: _stopped(holder.pid), timeout=120,
                       what='the holder to stop after its lookup')
-        time.sleep(4)  # its lease (2 s) runs out while it is stopped
+        self.assertEqual(1, len(self.etcd.lock_keys()))  # it holds it
+        self.wait_for(lambda: not self.etcd.lock_keys(), timeout=30,
+                      what='the stopped holder\'s lease to run out')
         other = self.osc(*(base.CREATE + ('--client-token', token, name,
                                           '-f', 'json')),
                          env=self.host_env('other', env))

@@ -7,6 +7,7 @@ import signal
 import time
 import uuid
 
+from idemclient import tasks
 from idemclient.tests.functional import base
 
 # The volume Nova's Cinder fixture says Cinder is migrating: the only kind
@@ -84,7 +85,12 @@ class TestLostCreates(TaskTestCase):
     def test_never_sent_resolves_to_not_found(self):
         name, tag = 'unsent-' + self.uid, 'tag-' + self.uid
         self.killed_create(name, tag, 'after-journal-commit')
-        time.sleep(3)  # past the time an attempt may still be in flight
+        # Until the attempt is older than the time one may still be in
+        # flight, the task says pending; then what the cloud has decides.
+        [entry] = self.journal_entries()
+        self.wait_for(lambda: time.time() - entry['updated_at'] >=
+                      tasks.SETTLE_SECONDS, timeout=30,
+                      what='the attempt to be past its time in flight')
         [row] = self.json_of('task', 'resume', '--tag', tag)
         self.assertEqual('not-found', row['State'])
         self.assertEqual([], self.servers_named(name))
