@@ -17,7 +17,9 @@ from tooz import coordination
 c = coordination.get_coordinator(sys.argv[1], b'other-host')
 c.start()
 lock = c.get_lock(sys.argv[2].encode())
-assert lock.acquire(blocking=False)
+if not lock.acquire(blocking=False):
+    print('busy', flush=True)
+    sys.exit(0)
 print('held', flush=True)
 sys.stdin.readline()
 lock.release()
@@ -57,20 +59,34 @@ class TestAcquire(testtools.TestCase):
         self.url = 'file://' + self.useFixture(fixtures.TempDir()).path
         self.name = coordination.lock_name('s', 'server.create', 'token:T')
 
-    def other_host_holds_it(self):
+    def other_host_tries(self):
+        """Another process takes the lock if it is free: ('held' or
+        'busy', the process)."""
         proc = subprocess.Popen(
             [sys.executable, '-c', HOLDER, self.url, self.name.decode()],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.addCleanup(proc.wait)
         self.addCleanup(proc.stdin.close)
-        self.assertEqual('held\n', proc.stdout.readline())
+        return proc.stdout.readline().strip(), proc
+
+    def other_host_holds_it(self):
+        said, proc = self.other_host_tries()
+        self.assertEqual('held', said)
         return proc
 
     def test_free_lock_is_taken_and_released(self):
         held = coordination.acquire(self.url, self.name)
+        self.assertEqual('busy', self.other_host_tries()[0])
         held.release()
-        held.release()  # once only
-        coordination.acquire(self.url, self.name).release()
+        held.release()  # once only: the second does nothing
+        said, other = self.other_host_tries()
+        self.assertEqual('held', said)  # released: another host takes it
+        other.stdin.write('\n')
+        other.stdin.flush()
+        other.wait()
+        again = coordination.acquire(self.url, self.name, timeout=5)
+        self.assertEqual('busy', self.other_host_tries()[0])
+        again.release()
 
     def test_held_elsewhere_waits_saying_so_then_takes_it(self):
         proc = self.other_host_holds_it()

@@ -83,23 +83,26 @@ class TestOpen(JournalTestCase):
             self.assertEqual(garbage, f.read())
 
     def test_read_only_file_is_reported(self):
-        if os.geteuid() == 0:
-            # root ignores file modes: make the directory unwritable by
-            # mounting nothing; use SQLite's own read-only open instead.
-            journal = self.open()
-            journal.close()
-            conn = sqlite3.connect('file:%s?mode=ro' % self.path, uri=True,
-                                   isolation_level=None)
-            ro = jmod.Journal(self.path, conn)
-            conn.row_factory = sqlite3.Row
-            exc = self.assertRaises(jmod.JournalError, _attempt, ro)
-        else:
-            self.open().close()
-            os.chmod(self.path, 0o400)
+        """Opened by a process that may not write the file. Root writes
+        any file through its CAP_DAC_OVERRIDE, so as root the open runs in
+        a process without it (util-linux's setpriv), as any user's would."""
+        self.open().close()
+        os.chmod(self.path, 0o400)
+        if os.geteuid() != 0:
             exc = self.assertRaises(jmod.JournalError, jmod.Journal.open,
                                     self.path)
-        self.assertRegex(str(exc), r'^Cannot (use|write to) the journal '
-                         r'\S+: it is read-only \(')
+            message = str(exc)
+        else:
+            caps = '-dac_override,-dac_read_search'
+            result = subprocess.run(
+                ['setpriv', '--inh-caps=' + caps, '--bounding-set=' + caps,
+                 sys.executable, '-c', OPEN_AND_SAY, os.getcwd(), self.path],
+                capture_output=True, text=True)
+            self.assertEqual(0, result.returncode, result.stderr)
+            message = result.stdout.strip()
+        self.assertRegex(message, r'^Cannot use the journal \S+: it is '
+                         r'read-only \(\S+ cannot be written\)$')
+        self.assertEqual(0o400, stat.S_IMODE(os.stat(self.path).st_mode))
 
     def test_newer_schema_is_refused(self):
         self.open().close()
@@ -329,6 +332,17 @@ class TestDiskFull(JournalTestCase):
         self.assertRegex(str(exc), r'^Cannot write to the journal \S+: .*full')
         self.assertEqual([], journal.entries())
 
+
+# Open the journal at argv[2] (idemclient from argv[1]) and print why not.
+OPEN_AND_SAY = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from idemclient.core import journal as jmod
+try:
+    jmod.Journal.open(sys.argv[2]).close()
+except jmod.JournalError as exc:
+    print(exc)
+"""
 
 # Run in a private mount namespace with a tiny tmpfs at argv[1], filled up
 # (or bind-mounted read-only) before the journal copied into it is used.

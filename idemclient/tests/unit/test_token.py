@@ -25,10 +25,12 @@ class TestDeriveTag(testtools.TestCase):
     scope = token.Scope('http://keystone/v3/', 'p1', 'u1')
 
     def assertNovaTag(self, tag):
+        """A tag Nova takes (1 to 60 characters, no '/' or ','), of the
+        form the docs give: idem-<8 hex of the scope>-<token or ~hash>."""
         self.assertLessEqual(len(tag), 60)
         self.assertNotIn('/', tag)
         self.assertNotIn(',', tag)
-        self.assertTrue(tag)
+        self.assertRegex(tag, r'^idem-[0-9a-f]{8}-(~[0-9a-f]+|[^~]+)$')
 
     def test_safe_token_is_readable(self):
         tag = token.derive_tag(self.scope, 'web-1')
@@ -40,7 +42,8 @@ class TestDeriveTag(testtools.TestCase):
         for value in ('a/b', 'a,b', 'Web', 'x' * 64, ' ', '~'):
             tag = token.derive_tag(self.scope, value)
             self.assertNovaTag(tag)
-            self.assertIn('-~', tag)
+            self.assertRegex(tag, r'-~[0-9a-f]+$')
+            self.assertEqual(60, len(tag))  # as much of the hash as fits
 
     def test_case_matters(self):
         # MySQL compares tags without case: 'Web' must not become 'web'.
