@@ -22,8 +22,8 @@ def scope_of(app, adapter):
 
 def settle_seconds(app):
     """D of the settle step (``core.converge``): option, environment, 3 s."""
-    from osc_lib import exceptions
     from idemclient.core import converge
+    from osc_lib import exceptions
     try:
         return converge.seconds_from(
             getattr(app.options, 'idem_settle_seconds', None))

@@ -78,8 +78,8 @@ class IdempotentCreateHook(hooks.CommandHook):
         task_tag = getattr(parsed_args, 'task_tag', None)
         if token is None and task_tag is None:
             return parsed_args
-        from osc_lib import exceptions
         from idemclient.core import token as tokens
+        from osc_lib import exceptions
         try:
             if token is not None:
                 tokens.validate(token)

@@ -75,9 +75,9 @@ def _marked(images, key, value):
 
 def observe_entry(entry, images, compute):
     """What the cloud shows for a journal entry of a Glance kind."""
-    from idemclient import tasks
     from idemclient.kinds import image as image_kind
     from idemclient.kinds import server_image
+    from idemclient import tasks
     if entry.state == 'done':
         body = images().get(entry.resource_ids[0])
     elif entry.operation == IMAGE:

@@ -63,8 +63,8 @@ def _with_body(network, operation, item):
 
 def observe_entry(entry, network):
     """What the cloud shows for a journal entry of a Neutron kind."""
-    from idemclient import tasks
     from idemclient.kinds import neutron
+    from idemclient import tasks
     if entry.state == 'done':
         body = network().get(NEUTRON[entry.operation], entry.resource_ids[0])
         if body is None:

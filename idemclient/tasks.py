@@ -10,12 +10,12 @@ import datetime
 import os
 import time
 
-from idemclient import image_tasks
-from idemclient import network_tasks
 from idemclient.clients import errors
 from idemclient.core import converge
 from idemclient.core import journal as journal_mod
 from idemclient.core import token as tokens
+from idemclient import image_tasks
+from idemclient import network_tasks
 
 # state: what it means and what to do next (doc/source/tasks.rst has the
 # same table)

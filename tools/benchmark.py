@@ -386,10 +386,10 @@ def bench_tooz_import(runs):
 def bench_resume(pending=1000, real=5):
     """``task resume --all`` over ``pending`` pending creates, ``real`` of
     which the cloud really has (their clients "died" after sending)."""
-    import sqlite3
-    from idemclient.tests.functional import base
     from idemclient.core import journal as jmod
     from idemclient.core import token as tokens
+    from idemclient.tests.functional import base
+    import sqlite3
     env = base.osc_env('admin', '/dev/null')
     journal = os.path.join(tempfile.mkdtemp(), 'journal.sqlite')
     uid = uuid.uuid4().hex[:8]
@@ -425,9 +425,9 @@ def bench_resume(pending=1000, real=5):
 
 
 def bench_journal(entries):
-    import sqlite3
     from idemclient.core import journal as jmod
     from idemclient.core.token import Scope
+    import sqlite3
     tmp = tempfile.mkdtemp()
     path = os.path.join(tmp, 'journal.sqlite')
     jmod.Journal.open(path).close()

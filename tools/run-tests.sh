@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every test idemclient has: the unit tests, the docs build (warnings are
-# errors), then the functional tests against a local real cloud (Keystone,
+# Every test idemclient has: the style checks, the unit tests, the docs
+# build (warnings are errors), then the functional tests against a local real cloud (Keystone,
 # Nova, Cinder from PyPI) that this script starts and always stops. Sets up
 # everything it needs itself.
 set -uo pipefail
@@ -21,6 +21,10 @@ part() {  # part NAME: print how long the previous part took, start NAME
 part "set-up (.venv, Debian packages)"
 bash tools/setup-venv.sh || { echo "setting up .venv failed"; exit 1; }
 bash tools/setup-system.sh || { echo "installing Debian packages failed"; exit 1; }
+# How often the crash matrix kills at each point after sending (1 or more).
+trials=$(.venv/bin/python -c 'from idemclient.tests.functional import \
+crash_matrix as m; print(m.TRIALS)' 2>&1) || { echo "${trials##*$'\n'}"; exit 1; }
+echo "crash matrix: $trials trials at each point after sending (IDEMCLIENT_CRASH_TRIALS)"
 
 totals() {  # add stestr's totals from $log to passed/failed
   local p f
@@ -29,6 +33,13 @@ totals() {  # add stestr's totals from $log to passed/failed
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 }
 passed=0; failed=0; status=0
+
+part "style (flake8 with OpenStack's hacking, as tox -e pep8)"
+if .venv/bin/flake8 idemclient tools doc; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); status=1; echo "the style checks failed"
+fi
 
 part "unit tests"
 .venv/bin/stestr --test-path ./idemclient/tests/unit run --concurrency 2 \

@@ -2,10 +2,10 @@
 
 import json
 
-from idemclient.clients import once
 from idemclient.clients.errors import ApiError
 from idemclient.clients.errors import raise_for_status
 from idemclient.clients.errors import sdk_error
+from idemclient.clients import once
 
 
 # From here a filter Cinder does not allow is refused, not dropped.

@@ -5,11 +5,11 @@ The client wraps the keystoneauth Adapter OSC already holds for the service
 discovery.
 """
 
-from idemclient.clients import once
 from idemclient.clients.errors import ApiError
 from idemclient.clients.errors import raise_for_status
 from idemclient.clients.errors import request_id_of
 from idemclient.clients.errors import sdk_error
+from idemclient.clients import once
 
 # Below 2.26 Nova silently ignores ?tags= and returns every server: a lookup
 # sent at an older microversion would adopt somebody else's server.

@@ -1,8 +1,8 @@
 """The Neutron calls idemclient needs, one method per REST call."""
 
+from idemclient.clients.errors import ApiError
 from idemclient.clients import once
 from idemclient.clients import plain
-from idemclient.clients.errors import ApiError
 
 PAGE_LIMIT = 1000
 

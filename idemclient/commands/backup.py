@@ -11,9 +11,9 @@ import time
 from osc_lib.command import command
 from osc_lib import exceptions
 
-from idemclient import output
 from idemclient.clients import block_storage as volume_api
 from idemclient.clients import errors
+from idemclient import output
 
 WAIT_SECONDS = 120
 

@@ -8,15 +8,15 @@ from osc_lib.cli import format_columns
 from osc_lib.command import command
 from osc_lib import exceptions
 
-from idemclient import context
-from idemclient import output
-from idemclient import tasks
 from idemclient.clients import block_storage as volume_api
 from idemclient.clients import compute as compute_api
 from idemclient.clients import errors
 from idemclient.clients import image as image_api
 from idemclient.clients import network as network_api
+from idemclient import context
 from idemclient.core import journal as journal_mod
+from idemclient import output
+from idemclient import tasks
 
 STATE_HELP = ' '.join('%s: %s' % kv for kv in tasks.STATES.items())
 

@@ -13,16 +13,16 @@ from osc_lib.cli import format_columns
 from osc_lib.command import command
 from osc_lib import exceptions
 
-from idemclient import context
-from idemclient import output
-from idemclient import tasks
 from idemclient.clients import block_storage as volume_api
 from idemclient.clients import compute as compute_api
 from idemclient.clients import errors
+from idemclient import context
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
 from idemclient.core import token as tokens
 from idemclient.kinds import volume_swap as swap_kind
+from idemclient import output
+from idemclient import tasks
 
 WAIT_SECONDS = 600
 

@@ -13,8 +13,8 @@ here. A cloud too old for the kind is refused before anything is sent.
 
 from osc_lib import exceptions
 
-from idemclient import context
 from idemclient.clients import block_storage as volume_api
+from idemclient import context
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
 from idemclient.core import token as tokens

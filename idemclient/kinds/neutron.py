@@ -23,9 +23,9 @@ import re
 
 from osc_lib import exceptions
 
-from idemclient import context
 from idemclient.clients import errors
 from idemclient.clients import network as network_api
+from idemclient import context
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
 from idemclient.core import token as tokens

@@ -9,9 +9,9 @@ images carrying the marker, the one with this kind's task id (the oldest,
 should a later snapshot have inherited it) is the request's.
 """
 
-from idemclient import context
 from idemclient.clients import compute as compute_api
 from idemclient.clients import image as image_api
+from idemclient import context
 from idemclient.core import idempotent
 from idemclient.core import token as tokens
 from idemclient.kinds import base

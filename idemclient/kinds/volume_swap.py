@@ -4,10 +4,10 @@ sent, so a repeat with the same task tag sends nothing (see
 
 from osc_lib import exceptions
 
-from idemclient import tasks
 from idemclient.clients import errors
 from idemclient.core import idempotent
 from idemclient.core import token as tokens
+from idemclient import tasks
 
 NOT_ALLOWED = (
     'Nova allows volume swaps only to the service role (policy '

@@ -12,14 +12,14 @@ from unittest import mock
 import fixtures
 from osc_lib import exceptions
 
-from idemclient import image_tasks
-from idemclient import tasks
 from idemclient.clients import errors
 from idemclient.clients import image as image_api
 from idemclient.core import journal as jmod
 from idemclient.core import token as tokens
+from idemclient import image_tasks
 from idemclient.kinds import image as image_kind
 from idemclient.kinds import server_image
+from idemclient import tasks
 from idemclient.tests.unit import glance as fake
 
 SCOPE, SERVER = fake.SCOPE, fake.SERVER

@@ -11,8 +11,6 @@ from unittest import mock
 import fixtures
 from osc_lib import exceptions
 
-from idemclient import network_tasks
-from idemclient import tasks
 from idemclient.clients import network as network_api
 from idemclient.core import journal as jmod
 from idemclient.core import token as tokens
@@ -22,6 +20,8 @@ from idemclient.kinds import neutron
 from idemclient.kinds import port as port_kind
 from idemclient.kinds import router as router_kind
 from idemclient.kinds import security_group as sg_kind
+from idemclient import network_tasks
+from idemclient import tasks
 from idemclient.tests.unit import neutron as fake
 
 NEUTRON, SCOPE = fake.NEUTRON, fake.SCOPE

@@ -14,7 +14,6 @@ from osc_lib import exceptions
 from requests_mock.contrib import fixture as rm_fixture
 import testtools
 
-from idemclient import tasks
 from idemclient.clients import compute as compute_api
 from idemclient.clients import errors
 from idemclient.commands import task as task_commands
@@ -24,6 +23,7 @@ from idemclient.core import journal as jmod
 from idemclient.core import token as tokens
 from idemclient.core.token import Scope
 from idemclient.kinds import volume_swap as swap_volume
+from idemclient import tasks
 
 NOVA = 'http://nova.example/v2.1'
 SCOPE = Scope('http://k/v3', 'project', 'user')

@@ -11,7 +11,6 @@ import fixtures
 from osc_lib import exceptions
 import testtools
 
-from idemclient import tasks
 from idemclient.clients import block_storage as volume_api
 from idemclient.core import idempotent
 from idemclient.core import journal as jmod
@@ -19,6 +18,7 @@ from idemclient.core.token import Scope
 from idemclient.kinds import backup as backup_kind
 from idemclient.kinds import snapshot as snapshot_kind
 from idemclient.kinds import volume as volume_kind
+from idemclient import tasks
 from idemclient.tests.unit import cinder
 
 CINDER = cinder.CINDER

@@ -11,8 +11,8 @@ Runs in the cloud's virtualenv with the admin password in KS_ADMIN_PASSWORD.
 import os
 import sys
 
-from keystoneauth1 import session
 from keystoneauth1.identity import v3
+from keystoneauth1 import session
 from keystoneclient.v3 import client
 
 # The id the functional tests and the demo have always booted.
