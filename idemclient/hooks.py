@@ -13,6 +13,8 @@ import importlib
 
 from cliff import hooks
 
+from idemclient import wrapping
+
 TOKEN_HELP = (
     'Make the create safe to retry: run the same command with the same '
     'token any number of times (after a timeout, a crash, from another '
@@ -71,6 +73,9 @@ class IdempotentCreateHook(hooks.CommandHook):
         return ''
 
     def before(self, parsed_args):
+        # A create wrapped by an earlier command of this shell that failed
+        # (``after`` then never ran) must not take this command's create.
+        wrapping.unwrap_all()
         if self._prepare:
             module, _, function = self._prepare.partition(':')
             getattr(importlib.import_module(module), function)(parsed_args)
@@ -89,7 +94,21 @@ class IdempotentCreateHook(hooks.CommandHook):
             raise exceptions.CommandError('%s. Nothing was sent.' % exc)
         self._invocation = importlib.import_module(self._module).install(
             self.cmd.app, parsed_args, token, task_tag, self.say)
+        self._unwrap_if_it_fails()
         return parsed_args
+
+    def _unwrap_if_it_fails(self):
+        """cliff runs no ``after`` for a command that raised: undo the
+        wraps then. (cliff makes a new command object per command.)"""
+        take_action = self.cmd.take_action
+
+        def take_action_or_unwrap(parsed_args):
+            try:
+                return take_action(parsed_args)
+            except BaseException:
+                wrapping.unwrap_all()
+                raise
+        self.cmd.take_action = take_action_or_unwrap
 
     def say(self, message):
         from idemclient import output
@@ -98,4 +117,7 @@ class IdempotentCreateHook(hooks.CommandHook):
     def after(self, parsed_args, return_code):
         if self._invocation is None:
             return return_code
-        return self._invocation.after(parsed_args, return_code)
+        try:
+            return self._invocation.after(parsed_args, return_code)
+        finally:
+            wrapping.unwrap_all()

@@ -19,6 +19,7 @@ from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
 from idemclient.core import token as tokens
 from idemclient.kinds import base
+from idemclient import wrapping
 
 MARKER_KEY = 'idemclient:marker'
 FINGERPRINT_KEY = 'idemclient:params'
@@ -82,5 +83,5 @@ class CinderKind(base.WrappedCreate):
                 cls(client, original, kwargs, request), say,
                 context.coordination_url(app))
 
-        setattr(proxy, cls.create_call, create)
+        wrapping.wrap(proxy, cls.create_call, create)
         return base.Finished()

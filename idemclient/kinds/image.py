@@ -27,6 +27,7 @@ from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
 from idemclient.core import token as tokens
 from idemclient.kinds import base
+from idemclient import wrapping
 
 OPERATION = 'image.create'
 # Properties, set in the create itself (with the image row, server-side
@@ -252,7 +253,7 @@ class ImageKind(base.WrappedCreate):
                 context.coordination_url(app))
             return kind.finish(image)
 
-        proxy.create_image = create_image
+        wrapping.wrap(proxy, 'create_image', create_image)
         return base.Finished()
 
 

@@ -16,6 +16,7 @@ from idemclient import context
 from idemclient.core import failpoints
 from idemclient.core import idempotent
 from idemclient.core import keyfile
+from idemclient import wrapping
 
 OPERATION = 'keypair.create'
 
@@ -170,7 +171,7 @@ class HookedCreate:
             return idempotent.run_once(context.journal_path(app), request,
                                        self.kind, say)
 
-        compute.create_keypair = create_keypair
+        wrapping.wrap(compute, 'create_keypair', create_keypair)
 
     def after(self, parsed_args, return_code):
         private_key = self.kind.kept_secret() if self.kind else None

@@ -30,6 +30,7 @@ from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
 from idemclient.core import token as tokens
 from idemclient.kinds import base
+from idemclient import wrapping
 
 DESCRIPTION_LIMIT = 255  # Neutron's
 FINGERPRINT_TAG = 'idem-fp-'
@@ -166,7 +167,7 @@ class NeutronKind(base.WrappedCreate):
                 cls(network_api.NetworkClient(proxy), original, kwargs,
                     request, tagged), say, context.coordination_url(app))
 
-        setattr(proxy, cls.create_call, create)
+        wrapping.wrap(proxy, cls.create_call, create)
         return base.Finished()
 
 
@@ -186,4 +187,4 @@ def _share_extension_lookups(proxy):
             return original(name_or_id, ignore_missing=False, **kwargs)
         return seen[name_or_id]
 
-    proxy.find_extension = find_extension
+    wrapping.wrap(proxy, 'find_extension', find_extension)

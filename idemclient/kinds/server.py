@@ -21,6 +21,7 @@ from idemclient.core import converge
 from idemclient.core import failpoints
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
+from idemclient import wrapping
 
 OPERATION = 'server.create'
 FINGERPRINT_KEY = 'idemclient:params'
@@ -237,8 +238,8 @@ class Invocation:
         self.settlement = None
 
     def install(self):
-        self.compute.create_server = self.create_server
-        self.compute.get_server = self.get_server
+        wrapping.wrap(self.compute, 'create_server', self.create_server)
+        wrapping.wrap(self.compute, 'get_server', self.get_server)
 
     def create_server(self, **kwargs):
         client = compute_api.ComputeClient(self.compute)

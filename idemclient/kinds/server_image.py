@@ -16,6 +16,7 @@ from idemclient.core import idempotent
 from idemclient.core import token as tokens
 from idemclient.kinds import base
 from idemclient.kinds import image as image_kind
+from idemclient import wrapping
 
 OPERATION = 'server_image.create'
 
@@ -83,7 +84,7 @@ class ServerImageKind(base.WrappedCreate):
                     original, kwargs, request),
                 say, context.coordination_url(app))
 
-        proxy.create_server_image = create_server_image
+        wrapping.wrap(proxy, 'create_server_image', create_server_image)
         return base.Finished()
 
 

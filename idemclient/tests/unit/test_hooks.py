@@ -178,6 +178,44 @@ class TestBefore(HookTestCase):
         self.assertIs(marker, hook.after(args, marker))
 
 
+class TestOneCommandOnly(HookTestCase):
+    """OSC's interactive shell keeps one client manager for all its
+    commands: nothing a command wraps may outlive it."""
+
+    parse = TestBefore.parse
+
+    def token_run(self):
+        cmd, hook, args = self.parse(['--client-token', 'T', '--flavor', 'f',
+                                      '--image', 'i', '--nic', 'none', 's'])
+        hook.before(args)
+        self.assertIsNot(self.original_create_server,
+                         self.compute.create_server)
+        return cmd, hook, args
+
+    def assertNothingWrapped(self):
+        self.assertIs(self.original_create_server, self.compute.create_server)
+        self.assertNotIn('create_server', vars(self.compute))
+        self.assertNotIn('get_server', vars(self.compute))
+
+    def test_after_puts_the_create_back(self):
+        _, hook, args = self.token_run()
+        self.assertEqual(0, hook.after(args, 0))
+        self.assertNothingWrapped()
+
+    def test_a_command_that_fails_puts_it_back(self):
+        with mock.patch.object(server.CreateServer, 'take_action',
+                               side_effect=RuntimeError('no such flavor')):
+            cmd, _, args = self.token_run()
+            self.assertRaises(RuntimeError, cmd.take_action, args)
+        self.assertNothingWrapped()
+
+    def test_the_next_command_undoes_what_an_earlier_one_left(self):
+        self.token_run()  # neither its take_action nor its after ran
+        _, hook, args = self.parse(['--flavor', 'f', '--image', 'i', 's2'])
+        hook.before(args)
+        self.assertNothingWrapped()
+
+
 class TestGlobalOptions(testtools.TestCase):
 
     def test_a_commands_own_id_option_is_not_taken_for_ours(self):
