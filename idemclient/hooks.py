@@ -13,6 +13,7 @@ import importlib
 
 from cliff import hooks
 
+from idemclient.core import registry
 from idemclient import wrapping
 
 TOKEN_HELP = (
@@ -29,26 +30,10 @@ TASK_TAG_HELP = (
 
 
 # OSC command -> (kind module, noun, what to run first whatever the
-# options: a cheap "module:function" of parsed_args, or None). A kind module
-# has ``install(app, parsed_args, token, task_tag, say)``, returning what
-# ``after`` calls.
-KINDS = {
-    'server create': ('idemclient.kinds.server', 'server', None),
-    'keypair create': ('idemclient.kinds.keypair', 'keypair',
-                       'idemclient.core.keyfile:protect_key_file'),
-    'volume create': ('idemclient.kinds.volume', 'volume', None),
-    'volume snapshot create': ('idemclient.kinds.snapshot', 'snapshot', None),
-    'volume backup create': ('idemclient.kinds.backup', 'backup', None),
-    'network create': ('idemclient.kinds.network', 'network', None),
-    'port create': ('idemclient.kinds.port', 'port', None),
-    'router create': ('idemclient.kinds.router', 'router', None),
-    'security group create': ('idemclient.kinds.security_group',
-                              'security group', None),
-    'floating ip create': ('idemclient.kinds.floating_ip', 'floating IP',
-                           None),
-    'image create': ('idemclient.kinds.image', 'image', None),
-    'server image create': ('idemclient.kinds.server_image', 'image', None),
-}
+# options: a cheap "module:function" of parsed_args, or None), from the one
+# table of kinds (``core.registry``).
+KINDS = {kind.command: (kind.module, kind.noun, kind.prepare)
+         for kind in registry.KINDS if kind.command}
 
 
 class IdempotentCreateHook(hooks.CommandHook):
@@ -92,19 +77,25 @@ class IdempotentCreateHook(hooks.CommandHook):
                 tokens.validate(task_tag, 'task tag')
         except tokens.InvalidToken as exc:
             raise exceptions.CommandError('%s. Nothing was sent.' % exc)
-        self._invocation = importlib.import_module(self._module).install(
-            self.cmd.app, parsed_args, token, task_tag, self.say)
+        from idemclient import boundary
+        with boundary.translated():
+            self._invocation = importlib.import_module(
+                self._module).install(self.cmd.app, parsed_args, token,
+                                      task_tag, self.say)
         self._unwrap_if_it_fails()
         return parsed_args
 
     def _unwrap_if_it_fails(self):
         """cliff runs no ``after`` for a command that raised: undo the
-        wraps then. (cliff makes a new command object per command.)"""
+        wraps then. (cliff makes a new command object per command.) What
+        idemclient raised leaves as one ``CommandError``."""
+        from idemclient import boundary
         take_action = self.cmd.take_action
 
         def take_action_or_unwrap(parsed_args):
             try:
-                return take_action(parsed_args)
+                with boundary.translated():
+                    return take_action(parsed_args)
             except BaseException:
                 wrapping.unwrap_all()
                 raise
@@ -117,7 +108,9 @@ class IdempotentCreateHook(hooks.CommandHook):
     def after(self, parsed_args, return_code):
         if self._invocation is None:
             return return_code
+        from idemclient import boundary
         try:
-            return self._invocation.after(parsed_args, return_code)
+            with boundary.translated():
+                return self._invocation.after(parsed_args, return_code)
         finally:
             wrapping.unwrap_all()

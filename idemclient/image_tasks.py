@@ -12,10 +12,15 @@ Glance shows no image tasks.
 """
 
 from idemclient.clients import errors
+from idemclient.core import registry
 from idemclient.core import token as tokens
+from idemclient.observation import action_state
+from idemclient.observation import instance_action
+from idemclient.observation import Observation
 
-IMAGE, SERVER_IMAGE = 'image.create', 'server_image.create'
-GLANCE = (IMAGE, SERVER_IMAGE)
+IMAGE, SERVER_IMAGE = (registry.BY_COMMAND['image create'].operation,
+                       registry.BY_COMMAND['server image create'].operation)
+GLANCE = tuple(kind.operation for kind in registry.of_service('image'))
 BUSY = ('queued', 'saving', 'uploading', 'importing')
 GONE = ('deleted', 'pending_delete')
 # Nova 34 deletes a failed snapshot's image and still records its event
@@ -29,33 +34,31 @@ NO_DATA = ('The image has no data yet: if it was created with data, run '
 
 def observe(operation, body, action=None):
     """The task's observation from its image (and its snapshot's action)."""
-    from idemclient import tasks
     ids = [body['id']] if body else []
     if action is not None:
-        state, error = tasks.action_state(action)
+        state, error = action_state(action)
         if state == 'failed':
-            return tasks.Observation('failed', ids, error, action)
+            return Observation('failed', ids, error, action)
     if body is None:
-        return tasks.Observation('deleted', [], VANISHED, action) \
+        return Observation('deleted', [], VANISHED, action) \
             if action is not None else None
     status = body.get('status')
     if status in BUSY:
         note = NO_DATA if operation == IMAGE and status == 'queued' else None
-        return tasks.Observation('accepted', ids, note, action)
+        return Observation('accepted', ids, note, action)
     if status == 'killed':
-        return tasks.Observation('failed', ids, 'Glance could not store '
-                                 'the image\'s data (killed).', action)
+        return Observation('failed', ids, 'Glance could not store '
+                           'the image\'s data (killed).', action)
     if status in GONE:
-        return tasks.Observation('deleted', ids, None, action)
-    return tasks.Observation('succeeded', ids, None, action)
+        return Observation('deleted', ids, None, action)
+    return Observation('succeeded', ids, None, action)
 
 
 def _snapshot_action(compute, server_id, request_id=None, since=None):
-    from idemclient import tasks
     if not server_id or compute is None:
         return None
-    return tasks._action(compute, server_id, 'createImage', request_id,
-                         since)
+    return instance_action(compute, server_id, 'createImage', request_id,
+                           since)
 
 
 def _observe_found(operation, body, compute):
@@ -77,7 +80,6 @@ def observe_entry(entry, images, compute):
     """What the cloud shows for a journal entry of a Glance kind."""
     from idemclient.kinds import image as image_kind
     from idemclient.kinds import server_image
-    from idemclient import tasks
     if entry.state == 'done':
         body = images().get(entry.resource_ids[0])
     elif entry.operation == IMAGE:
@@ -88,7 +90,7 @@ def observe_entry(entry, images, compute):
         body = found[0] if found else None
     if entry.operation == IMAGE:
         if body is None:
-            return tasks.Observation('deleted', entry.resource_ids) \
+            return Observation('deleted', entry.resource_ids) \
                 if entry.state == 'done' else None
         return observe(IMAGE, body)
     action = _snapshot_action(compute, entry.target,

@@ -9,30 +9,31 @@ Neutron tasks.
 """
 
 from idemclient.clients import errors
+from idemclient.core import registry
 from idemclient.core import token as tokens
+from idemclient.observation import Observation
 
 # journal operation -> REST collection
-NEUTRON = {'network.create': 'networks', 'port.create': 'ports',
-           'router.create': 'routers',
-           'security_group.create': 'security-groups',
-           'floating_ip.create': 'floatingips'}
+SECURITY_GROUP = registry.BY_COMMAND['security group create'].operation
+# Neutron's kinds: journal operation -> REST collection.
+NEUTRON = {kind.operation: kind.collection
+           for kind in registry.of_service('network')}
 # What a listing keeps to match and judge items (security groups have no
 # status).
 _FIELDS = ('id', 'description', 'created_at', 'tags', 'status')
 
 
 def observe(operation, body):
-    from idemclient import tasks
     if (body.get('status') or '').upper() == 'ERROR':
         noun = NEUTRON[operation][:-1].replace('-', ' ')
-        return tasks.Observation('failed', [body['id']],
-                                 'The %s is in error.' % noun)
-    return tasks.Observation('succeeded', [body['id']])
+        return Observation('failed', [body['id']],
+                           'The %s is in error.' % noun)
+    return Observation('succeeded', [body['id']])
 
 
 def _fields(operation):
     return [f for f in _FIELDS if f != 'status' or
-            operation != 'security_group.create']
+            operation != SECURITY_GROUP]
 
 
 def _found(network, project_id, operation, keep, tag):
@@ -56,7 +57,7 @@ def _found(network, project_id, operation, keep, tag):
 
 def _with_body(network, operation, item):
     """A listed item whole (a description lookup lists a few fields)."""
-    if 'status' in item or operation == 'security_group.create':
+    if 'status' in item or operation == SECURITY_GROUP:
         return item
     return network().get(NEUTRON[operation], item['id']) or item
 
@@ -64,11 +65,10 @@ def _with_body(network, operation, item):
 def observe_entry(entry, network):
     """What the cloud shows for a journal entry of a Neutron kind."""
     from idemclient.kinds import neutron
-    from idemclient import tasks
     if entry.state == 'done':
         body = network().get(NEUTRON[entry.operation], entry.resource_ids[0])
         if body is None:
-            return tasks.Observation('deleted', entry.resource_ids)
+            return Observation('deleted', entry.resource_ids)
         return observe(entry.operation, body)
     found = _found(network, entry.project_id, entry.operation,
                    lambda item: neutron.Marks(item, entry.operation).carry(

@@ -13,9 +13,14 @@ import time
 from idemclient.clients import errors
 from idemclient.core import converge
 from idemclient.core import journal as journal_mod
+from idemclient.core import registry
 from idemclient.core import token as tokens
 from idemclient import image_tasks
 from idemclient import network_tasks
+from idemclient.observation import action_state
+from idemclient.observation import instance_action
+from idemclient.observation import Observation
+from idemclient.observation import server_state
 
 # state: what it means and what to do next (doc/source/tasks.rst has the
 # same table)
@@ -39,12 +44,15 @@ SETTLE_SECONDS = 3.0
 # the query string stays near 4 KB (Nova's servers accept 8 KB lines).
 TAGS_PER_LOOKUP = 60
 
-CREATE, KEYPAIR, SWAP = 'server.create', 'keypair.create', \
-    'server.swap_volume'
-VOLUME, SNAPSHOT, BACKUP = 'volume.create', 'snapshot.create', \
-    'backup.create'
+CREATE, KEYPAIR, SWAP = (registry.BY_COMMAND['server create'].operation,
+                         registry.BY_COMMAND['keypair create'].operation,
+                         registry.SWAP.operation)
+VOLUME, SNAPSHOT, BACKUP = (
+    registry.BY_COMMAND[command].operation for command in (
+        'volume create', 'volume snapshot create', 'volume backup create'))
 # Cinder's kinds: journal operation -> REST collection.
-CINDER = {VOLUME: 'volumes', SNAPSHOT: 'snapshots', BACKUP: 'backups'}
+CINDER = {kind.operation: kind.collection
+          for kind in registry.of_service('block-storage')}
 # Cinder statuses that are still on the way, and that went wrong.
 CINDER_BUSY = ('creating', 'downloading')
 CINDER_FAILED = ('error',)
@@ -92,70 +100,14 @@ def _age(entry, now):
     return now - entry.updated_at
 
 
-class Observation:
-    """What the cloud shows for one request."""
-
-    def __init__(self, state, resource_ids=(), error=None, action=None):
-        self.state = state
-        self.resource_ids = list(resource_ids)
-        self.error = error
-        self.action = action  # instance action with its events, if any
-
-
-def server_state(server):
-    status = (server.get('status') or '').upper()
-    if status == 'ERROR':
-        return 'failed', (server.get('fault') or {}).get(
-            'message') or 'The server is in ERROR.'
-    if status == 'BUILD':
-        return 'accepted', None
-    return 'succeeded', None
-
-
-def action_state(action):
-    """accepted / succeeded / failed from an instance action's events."""
-    events = action.get('events') or []
-    failed = [e for e in events if (e.get('result') or '').lower() ==
-              'error']
-    if failed or (action.get('message') or '').lower() == 'error':
-        detail = '; '.join(filter(None, (e.get('details') or e.get(
-            'event') for e in failed)))
-        return 'failed', 'Action %s failed%s' % (
-            action.get('action'), ': ' + detail if detail else '.')
-    if not events or any(not e.get('finish_time') for e in events):
-        return 'accepted', None
-    return 'succeeded', None
-
-
-def _action(compute, server_id, name, request_id=None, since=None):
-    """The instance action of a request, with its events: by Nova's
-    request id when known, else the newest ``name`` action (since
-    ``since``, an epoch, allowing a minute of clock skew)."""
-    try:
-        actions = compute.instance_actions(server_id)
-    except errors.ApiError:
-        return None
-    for action in actions:
-        if request_id and action.get('request_id') != request_id:
-            continue
-        if action.get('action') != name:
-            continue
-        if since is not None and not request_id:
-            started = converge.epoch(action.get('start_time'))
-            if started is not None and started < since - 60:
-                continue
-        return compute.instance_action(server_id, action['request_id'])
-    return None
-
-
 def observe_servers(compute, servers, request_id=None, events=True):
     """Observation of a create whose servers were found; ``events``: also
     fetch its instance action (two more requests)."""
     ids = sorted(s['id'] for s in servers)
     first = next(s for s in servers if s['id'] == ids[0])
     state, error = server_state(first)
-    action = _action(compute, first['id'], 'create', request_id) \
-        if events else None
+    action = instance_action(compute, first['id'], 'create',
+                             request_id) if events else None
     return Observation(state, ids, error, action)
 
 
@@ -164,7 +116,8 @@ def observe_swap(compute, server_id, request_id=None, since=None):
     if server is None:
         return Observation('deleted', [server_id],
                            'Server %s no longer exists.' % server_id)
-    action = _action(compute, server_id, 'swap_volume', request_id, since)
+    action = instance_action(compute, server_id, 'swap_volume', request_id,
+                             since)
     if action is None:
         return None
     state, error = action_state(action)

@@ -1,27 +1,11 @@
-"""Where the cloud's answers are translated, once: ``ApiError`` keeps the
-cloud's own message, the status and the request id.
+"""Where the cloud's answers are translated, once, into ``ApiError``
+(``core.errors``: the cloud's own message, the status and the request id).
+The tree's other classes are re-exported for the kinds' use."""
 
-    Exception
-     +-- ApiError        the cloud said no, or did not answer
-"""
-
-
-class ApiError(Exception):
-    """A call the cloud answered with an error (or did not answer)."""
-
-    def __init__(self, message, status_code=None, request_id=None):
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
-        self.request_id = request_id
-
-    def __str__(self):
-        text = self.message
-        if self.status_code:
-            text = '%s (HTTP %s)' % (text, self.status_code)
-        if self.request_id:
-            text = '%s (Request-ID: %s)' % (text, self.request_id)
-        return text
+from idemclient.core.errors import ApiError  # noqa: F401
+from idemclient.core.errors import IdemError  # noqa: F401
+from idemclient.core.errors import Refused  # noqa: F401
+from idemclient.core.errors import Unknown  # noqa: F401
 
 
 def request_id_of(response):

@@ -113,7 +113,7 @@ class ShowTask(_TaskCommand, command.ShowOne):
                                              parsed_args.task, now,
                                              self.volumes, self.network,
                                              self.images)
-        except errors.ApiError as exc:
+        except errors.IdemError as exc:
             raise exceptions.CommandError(str(exc))
         what = parsed_args.task or 'tag %r' % parsed_args.tag
         if not found:
@@ -206,7 +206,7 @@ class ResumeTask(_TaskCommand, command.Lister):
                     journal, compute, pending, time.time(), progress,
                     context.settle_seconds(self.app), self.say,
                     self.volumes, self.network, self.images)
-            except errors.ApiError as exc:
+            except errors.IdemError as exc:
                 raise exceptions.CommandError(str(exc))
         columns = ('uuid', 'task', 'tag', 'resource', 'state')
         return (('ID', 'Task', 'Tag', 'Resource', 'State'),

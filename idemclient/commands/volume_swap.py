@@ -82,7 +82,7 @@ class SwapServerVolume(command.ShowOne):
                 request_id, entry = None, self._entry(request)
             observation = self._observe(compute, server_id, request_id,
                                         entry, parsed_args.wait)
-        except errors.ApiError as exc:
+        except errors.IdemError as exc:
             raise exceptions.CommandError(str(exc))
         fields = tasks.view(entry, observation, time.time(), tag=tag,
                             operation=tasks.SWAP)

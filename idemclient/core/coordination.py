@@ -21,13 +21,15 @@ import socket
 import time
 import urllib.parse
 
+from idemclient.core import errors
+
 ENV_VAR = 'IDEMCLIENT_COORDINATION_URL'
 CLOUDS_YAML_KEY = 'idemclient_coordination_url'
 WAIT_SECONDS = 600.0
 POLL_SECONDS = 0.2
 
 
-class CoordinationError(Exception):
+class CoordinationError(errors.IdemError):
     """The configured backend cannot be used; nothing may be sent."""
 
 

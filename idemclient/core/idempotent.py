@@ -24,10 +24,9 @@ a ``Kind``: ``bind(entry)`` (the secret to keep, chosen under the lock),
 
 import time
 
-from osc_lib import exceptions
 
-from idemclient.clients import errors
 from idemclient.core import coordination
+from idemclient.core import errors
 from idemclient.core import failpoints
 from idemclient.core import fingerprint as fp
 from idemclient.core import journal as journal_mod
@@ -100,7 +99,7 @@ def mismatch(request, recorded, where):
         recorded, str) else recorded
     names = request.fingerprint.differences(other) if other else []
     detail = ('; different: %s' % ', '.join(names)) if names else ''
-    return exceptions.CommandError(
+    return errors.Refused(
         '%s was already used %s with other parameters%s. Nothing was sent: '
         'repeat the first command exactly, or use a new token.'
         % (_capitalised(request.label), where, detail))
@@ -146,9 +145,9 @@ def run_once(journal_path, request, kind, say, coordination_url=None):
                     held.release()
                 return result
     except journal_mod.JournalError as exc:
-        raise exceptions.CommandError('%s. Nothing was sent.' % exc)
+        raise errors.Refused('%s. Nothing was sent.' % exc)
     except coordination.CoordinationError as exc:
-        raise exceptions.CommandError(str(exc))
+        raise errors.Refused(str(exc))
 
 
 def _coordinate(request, url, on_wait):
@@ -169,7 +168,7 @@ def record(journal_path, uuid, resource_ids=None, error=None):
             else:
                 journal.mark_failed(uuid, error)
     except journal_mod.JournalError as exc:
-        raise exceptions.CommandError(
+        raise errors.Unknown(
             '%s. Run the same command again to record the outcome.' % exc)
 
 
@@ -184,7 +183,7 @@ def _run_locked(journal, request, kind, say):
     if entry and entry.state == 'done':
         result = kind.fetch(entry.resource_ids)
         if result is None:
-            raise exceptions.CommandError(
+            raise errors.Refused(
                 '%s created %s %s, which no longer exists. Use a new token '
                 'to create another.' % (_capitalised(request.label),
                                         kind.noun,
@@ -212,11 +211,11 @@ def _run_locked(journal, request, kind, say):
             if found:
                 return _take(journal, request, kind, entry, found, say)
             journal.mark_failed(entry.uuid, str(exc))
-            raise exceptions.CommandError(str(exc))
+            raise
         say('The outcome of the create is unknown (%s). Run the same '
             'command again: it will find out, and create nothing twice.'
             % exc)
-        raise exceptions.CommandError(str(exc))
+        raise errors.Unknown(str(exc)) from exc
     failpoints.hit('after-response')
     if resource_ids is None:  # decided later: see ``record``
         journal.mark_sent(entry.uuid, cloud_request_id)
@@ -230,7 +229,7 @@ def _look_again(kind, request):
     (that may be why it was refused); None if nothing clear is found."""
     try:
         return kind.find(request)
-    except (errors.ApiError, exceptions.CommandError):
+    except errors.IdemError:
         return None
 
 

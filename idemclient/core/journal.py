@@ -26,6 +26,7 @@ import time
 import urllib.parse
 import uuid as uuidlib
 
+from idemclient.core import errors
 from idemclient.core import failpoints
 
 SCHEMA_VERSION = 2
@@ -83,7 +84,7 @@ def entry_id(scope_key, operation, idem_key):
         (scope_key, operation, idem_key))))
 
 
-class JournalError(Exception):
+class JournalError(errors.IdemError):
     """The journal cannot be used; no create may be sent.
 
     Its text is a sentence without its full stop: the command adds what

@@ -10,6 +10,8 @@ Nova since 2.52 takes at create time and can filter on.
 import hashlib
 import re
 
+from idemclient.core import registry
+
 MAX_TOKEN_LENGTH = 64
 MAX_TAG_LENGTH = 60  # Nova's limit for a server tag
 _PRINTABLE_ASCII = re.compile(r'[\x20-\x7e]{1,%d}' % MAX_TOKEN_LENGTH)
@@ -73,18 +75,9 @@ def derive_tag(scope, token, prefix='idem'):
 
 
 # What a task's resource carries so that its task id (the journal's entry
-# id, derived from the request key) is found from any host.
-_ID_PREFIXES = {'server.create': 'idem-tc-', 'server.swap_volume': 'idem-ts-',
-                'keypair.create': 'idem-tk-', 'volume.create': 'idem-tv-',
-                'snapshot.create': 'idem-tn-', 'backup.create': 'idem-tb-',
-                # Neutron: only a port's is ever a tag (kinds.neutron)
-                'network.create': 'idem-tw-', 'port.create': 'idem-tp-',
-                'router.create': 'idem-tr-',
-                'security_group.create': 'idem-tg-',
-                'floating_ip.create': 'idem-tf-',
-                # Glance: image properties (kinds.image, kinds.server_image)
-                'image.create': 'idem-ti-',
-                'server_image.create': 'idem-tm-'}
+# id, derived from the request key) is found from any host: a prefix per
+# operation (``registry``), then the id's 32 hex digits.
+_ID_PREFIXES = {kind.operation: kind.id_prefix for kind in registry.KINDS}
 
 
 def id_tag(operation, task_id):

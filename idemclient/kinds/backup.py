@@ -6,9 +6,10 @@ query is never parsed): they are listed by their volume and the marker
 matched here. A volume rarely has many backups.
 """
 
+from idemclient.core import registry
 from idemclient.kinds import cinder
 
-OPERATION = 'backup.create'
+OPERATION = registry.BY_COMMAND['volume backup create'].operation
 METADATA_MICROVERSION = '3.43'
 
 

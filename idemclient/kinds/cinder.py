@@ -11,9 +11,9 @@ cannot be filtered on it, so they are listed by their volume and matched
 here. A cloud too old for the kind is refused before anything is sent.
 """
 
-from osc_lib import exceptions
 
 from idemclient.clients import block_storage as volume_api
+from idemclient.clients import errors
 from idemclient import context
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
@@ -72,7 +72,7 @@ class CinderKind(base.WrappedCreate):
         def create(**kwargs):
             client = volume_api.BlockStorageClient(proxy)
             if not client.supports(cls.microversion):
-                raise exceptions.CommandError(
+                raise errors.Refused(
                     '--client-token and --task-tag need block storage API '
                     '%s or later for %ss; this cloud does not offer it. '
                     'Nothing was sent.' % (cls.microversion, cls.noun))

@@ -1,8 +1,9 @@
 """``openstack floating ip create --client-token``: Neutron floating IPs."""
 
+from idemclient.core import registry
 from idemclient.kinds import neutron
 
-OPERATION = 'floating_ip.create'
+OPERATION = registry.BY_COMMAND['floating ip create'].operation
 
 
 class FloatingIPKind(neutron.NeutronKind):

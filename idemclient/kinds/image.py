@@ -17,7 +17,6 @@ import os
 import time
 import uuid
 
-from osc_lib import exceptions
 
 from idemclient.clients import errors
 from idemclient.clients import image as image_api
@@ -25,11 +24,12 @@ from idemclient import context
 from idemclient.core import failpoints
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
+from idemclient.core import registry
 from idemclient.core import token as tokens
 from idemclient.kinds import base
 from idemclient import wrapping
 
-OPERATION = 'image.create'
+OPERATION = registry.BY_COMMAND['image create'].operation
 # Properties, set in the create itself (with the image row, server-side
 # filterable: GET /v2/images?<key>=<value>).
 MARKER_KEY = 'idemclient_marker'
@@ -184,7 +184,7 @@ class ImageKind(base.WrappedCreate):
                 if status != 'queued' or refused < 5:
                     time.sleep(POLL_SECONDS)
                     continue
-                raise exceptions.CommandError(
+                raise errors.Refused(
                     'Image %s exists but the upload of its data failed: '
                     '%s. Run the same command again to upload it; the image '
                     'stays queued until then.' % (image.id, exc))
@@ -237,7 +237,7 @@ class ImageKind(base.WrappedCreate):
     def install(cls, app, parsed_args, token, task_tag, say):
         """Wrap this command's create call (see ``hooks``)."""
         if getattr(parsed_args, 'id', None):
-            raise exceptions.CommandError(
+            raise errors.Refused(
                 '--id cannot be used with --client-token or --task-tag: the '
                 'token chooses the image id. Nothing was sent.')
         proxy = app.client_manager.image

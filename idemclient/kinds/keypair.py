@@ -8,7 +8,6 @@ another host can tell "created with this token" from "name taken".
 """
 
 import os
-from osc_lib import exceptions
 
 from idemclient.clients import compute as compute_api
 from idemclient.clients import errors
@@ -16,9 +15,10 @@ from idemclient import context
 from idemclient.core import failpoints
 from idemclient.core import idempotent
 from idemclient.core import keyfile
+from idemclient.core import registry
 from idemclient import wrapping
 
-OPERATION = 'keypair.create'
+OPERATION = registry.BY_COMMAND['keypair create'].operation
 
 
 def key_material(public_key):
@@ -96,11 +96,11 @@ class KeypairKind:
             return True
         comment = (body.get('public_key') or '').split()[2:]
         if self._generated and self._request.marker in comment:
-            raise exceptions.CommandError(
+            raise errors.Refused(
                 'Keypair %s was created with %s from another host; its '
                 'private key is only in that host\'s journal. Nothing was '
                 'sent.' % (body['name'], self._request.label))
-        raise exceptions.CommandError(
+        raise errors.Refused(
             'Keypair name %s is already taken by a different key. Nothing '
             'was sent.' % body['name'])
 

@@ -1,8 +1,9 @@
 """``openstack network create --client-token``: Neutron networks."""
 
+from idemclient.core import registry
 from idemclient.kinds import neutron
 
-OPERATION = 'network.create'
+OPERATION = registry.BY_COMMAND['network create'].operation
 
 
 class NetworkKind(neutron.NeutronKind):

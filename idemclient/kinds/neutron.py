@@ -21,7 +21,6 @@ and matches the marker here.
 import hashlib
 import re
 
-from osc_lib import exceptions
 
 from idemclient.clients import errors
 from idemclient.clients import network as network_api
@@ -114,7 +113,7 @@ class NeutronKind(base.WrappedCreate):
         own, mark = kwargs.get('description') or '', mark_text(request)
         room = DESCRIPTION_LIMIT - len(mark) - 1
         if len(own) > room:
-            raise exceptions.CommandError(
+            raise errors.Refused(
                 'The description is %d characters long; with %s, idemclient '
                 'adds its marker to it and at most %d fit. Nothing was sent.'
                 % (len(own), request.label, room))

@@ -4,9 +4,10 @@ The markers are tags in the create request where the cloud has the
 ``tag-ports-during-bulk-creation`` extension, else at the end of the
 description (``kinds.neutron``)."""
 
+from idemclient.core import registry
 from idemclient.kinds import neutron
 
-OPERATION = 'port.create'
+OPERATION = registry.BY_COMMAND['port create'].operation
 
 
 class PortKind(neutron.NeutronKind):

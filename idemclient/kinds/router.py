@@ -1,8 +1,9 @@
 """``openstack router create --client-token``: Neutron routers."""
 
+from idemclient.core import registry
 from idemclient.kinds import neutron
 
-OPERATION = 'router.create'
+OPERATION = registry.BY_COMMAND['router create'].operation
 
 
 class RouterKind(neutron.NeutronKind):

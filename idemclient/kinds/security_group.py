@@ -1,9 +1,10 @@
 """``openstack security group create --client-token``: Neutron security
 groups."""
 
+from idemclient.core import registry
 from idemclient.kinds import neutron
 
-OPERATION = 'security_group.create'
+OPERATION = registry.BY_COMMAND['security group create'].operation
 
 
 class SecurityGroupKind(neutron.NeutronKind):

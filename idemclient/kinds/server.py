@@ -12,7 +12,6 @@ any host finds. Several hosts sending the token together are settled by
 import math
 import time
 
-from osc_lib import exceptions
 
 from idemclient.clients import compute as compute_api
 from idemclient.clients import errors
@@ -21,9 +20,10 @@ from idemclient.core import converge
 from idemclient.core import failpoints
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
+from idemclient.core import registry
 from idemclient import wrapping
 
-OPERATION = 'server.create'
+OPERATION = registry.BY_COMMAND['server create'].operation
 FINGERPRINT_KEY = 'idemclient:params'
 
 
@@ -93,7 +93,7 @@ class ServerKind:
             decision = converge.settle(list_servers, self.settle_seconds,
                                        self.own_attempts, listing, self.say)
         except converge.Undecided as exc:
-            raise exceptions.CommandError(str(exc))
+            raise errors.Refused(str(exc))
         failpoints.hit('settle-after-list')
         delete_losers(self.client, decision, self.say)
         return decision
@@ -175,7 +175,7 @@ class Settlement:
         request = self.kind._request
         winners = decision.winners
         if not winners:  # deleted meanwhile by somebody else
-            raise exceptions.CommandError(
+            raise errors.Refused(
                 'Server %s was deleted while it was being created.'
                 % self.own_id)
         found = self.kind._found(winners)
@@ -244,7 +244,7 @@ class Invocation:
     def create_server(self, **kwargs):
         client = compute_api.ComputeClient(self.compute)
         if not client.supports(compute_api.TAGS_AT_CREATE_MICROVERSION):
-            raise exceptions.CommandError(
+            raise errors.Refused(
                 'Client tokens and task tags need compute API %s or later '
                 '(server tags at create time); this cloud or the pinned '
                 '--os-compute-api-version does not allow it. Nothing was '

@@ -13,12 +13,13 @@ from idemclient.clients import compute as compute_api
 from idemclient.clients import image as image_api
 from idemclient import context
 from idemclient.core import idempotent
+from idemclient.core import registry
 from idemclient.core import token as tokens
 from idemclient.kinds import base
 from idemclient.kinds import image as image_kind
 from idemclient import wrapping
 
-OPERATION = 'server_image.create'
+OPERATION = registry.BY_COMMAND['server image create'].operation
 
 
 def marked_images(images, operation, marker, task_id):

@@ -1,9 +1,10 @@
 """``openstack volume snapshot create --client-token``: Cinder snapshots
 (the metadata filter on snapshots exists from 3.22; 3.31 makes it safe)."""
 
+from idemclient.core import registry
 from idemclient.kinds import cinder
 
-OPERATION = 'snapshot.create'
+OPERATION = registry.BY_COMMAND['volume snapshot create'].operation
 
 
 class SnapshotKind(cinder.CinderKind):

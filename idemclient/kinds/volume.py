@@ -1,8 +1,9 @@
 """``openstack volume create --client-token``: Cinder volumes."""
 
+from idemclient.core import registry
 from idemclient.kinds import cinder
 
-OPERATION = 'volume.create'
+OPERATION = registry.BY_COMMAND['volume create'].operation
 
 
 class VolumeKind(cinder.CinderKind):

@@ -2,7 +2,6 @@
 sent, so a repeat with the same task tag sends nothing (see
 ``core.idempotent``)."""
 
-from osc_lib import exceptions
 
 from idemclient.clients import errors
 from idemclient.core import idempotent
@@ -64,7 +63,7 @@ class SwapKind:
 def check_attached(compute, server_id, volume_id):
     attached = [a['volumeId'] for a in compute.volume_attachments(server_id)]
     if volume_id not in attached:
-        raise exceptions.CommandError(
+        raise errors.Refused(
             'Volume %s is not attached to server %s. Nothing was sent.'
             % (volume_id, server_id))
 

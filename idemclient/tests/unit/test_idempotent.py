@@ -4,10 +4,10 @@ import os
 from unittest import mock
 
 import fixtures
-from osc_lib import exceptions
 import testtools
 
 from idemclient.clients import errors
+from idemclient.core.errors import IdemError
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
 from idemclient.core import journal as jmod
@@ -105,7 +105,7 @@ class TestRunOnce(testtools.TestCase):
 
     def test_retry_with_other_parameters_is_refused_naming_them(self):
         self.run_once()
-        exc = self.assertRaises(exceptions.CommandError, self.run_once,
+        exc = self.assertRaises(IdemError, self.run_once,
                                 dict(PARAMS, flavor_id='2', name='x'))
         self.assertEqual("Client token 'T' was already used on this host "
                          'with other parameters; different: flavor_id, name. '
@@ -125,7 +125,7 @@ class TestRunOnce(testtools.TestCase):
     def test_other_host_with_other_parameters_is_refused(self):
         self.run_once()
         os.unlink(self.path)
-        exc = self.assertRaises(exceptions.CommandError, self.run_once,
+        exc = self.assertRaises(IdemError, self.run_once,
                                 dict(PARAMS, image_id='other'))
         self.assertTrue(str(exc).startswith(
             "Client token 'T' was already used on the cloud with other "
@@ -135,7 +135,7 @@ class TestRunOnce(testtools.TestCase):
 
     def test_client_error_marks_failed_and_frees_the_token(self):
         self.cloud.fail_with = errors.ApiError('Invalid flavor', 400)
-        exc = self.assertRaises(exceptions.CommandError, self.run_once)
+        exc = self.assertRaises(IdemError, self.run_once)
         self.assertIn('Invalid flavor', str(exc))
         self.assertEqual('failed', self.entry().state)
         self.cloud.fail_with = None
@@ -158,7 +158,7 @@ class TestRunOnce(testtools.TestCase):
     def test_refused_and_nothing_found_is_failed(self):
         def refused(entry):
             raise errors.ApiError('Quota exceeded', 403)
-        exc = self.assertRaises(exceptions.CommandError,
+        exc = self.assertRaises(IdemError,
                                 self.run_once_with_send, refused)
         self.assertIn('Quota exceeded', str(exc))
         self.assertEqual('failed', self.entry().state)
@@ -187,12 +187,12 @@ class TestRunOnce(testtools.TestCase):
                                    held._coordinator) or real(held)):
             self.run_once_coordinated(url)
             self.cloud.fail_with = errors.ApiError('Invalid flavor', 400)
-            self.assertRaises(exceptions.CommandError,
+            self.assertRaises(IdemError,
                               self.run_once_coordinated, url, 'U')
         self.assertEqual(2, len([c for c in released if c is not None]))
 
     def test_an_unreachable_backend_sends_nothing(self):
-        exc = self.assertRaises(exceptions.CommandError,
+        exc = self.assertRaises(IdemError,
                                 self.run_once_coordinated,
                                 'etcd3+http://127.0.0.1:9')
         self.assertIn('Nothing was sent', str(exc))
@@ -209,7 +209,7 @@ class TestRunOnce(testtools.TestCase):
 
     def test_lost_response_stays_pending_and_retry_finds_it(self):
         self.cloud.lose_response = True
-        self.assertRaises(exceptions.CommandError, self.run_once)
+        self.assertRaises(IdemError, self.run_once)
         self.assertEqual('pending', self.entry().state)
         self.assertEqual('The outcome of the create is unknown (read '
                          'timeout). Run the same command again: it will find '
@@ -222,14 +222,14 @@ class TestRunOnce(testtools.TestCase):
 
     def test_server_error_stays_pending(self):
         self.cloud.fail_with = errors.ApiError('boom', 500)
-        self.assertRaises(exceptions.CommandError, self.run_once)
+        self.assertRaises(IdemError, self.run_once)
         self.assertEqual('pending', self.entry().state)
 
     def test_pending_that_never_landed_waits_then_resends(self):
         self.useFixture(fixtures.MonkeyPatch(
             'idemclient.core.idempotent.SETTLE_SECONDS', 0.2))
         self.cloud.fail_with = errors.ApiError('connection reset')
-        self.assertRaises(exceptions.CommandError, self.run_once)
+        self.assertRaises(IdemError, self.run_once)
         self.cloud.resources.clear()  # it never reached the cloud
         self.cloud.fail_with = None
         self.assertEqual('created:id2', self.run_once())
@@ -240,15 +240,15 @@ class TestRunOnce(testtools.TestCase):
 
     def test_pending_entry_with_other_parameters_is_refused(self):
         self.cloud.lose_response = True
-        self.assertRaises(exceptions.CommandError, self.run_once)
-        self.assertRaises(exceptions.CommandError, self.run_once,
+        self.assertRaises(IdemError, self.run_once)
+        self.assertRaises(IdemError, self.run_once,
                           dict(PARAMS, name='other'))
         self.assertEqual(1, len(self.cloud.posts))
 
     def test_deleted_resource_is_reported(self):
         self.run_once()
         self.cloud.resources.clear()
-        exc = self.assertRaises(exceptions.CommandError, self.run_once)
+        exc = self.assertRaises(IdemError, self.run_once)
         self.assertEqual("Client token 'T' created widget id1, which no "
                          'longer exists. Use a new token to create another.',
                          str(exc))
@@ -261,7 +261,7 @@ class TestRunOnce(testtools.TestCase):
 
     def test_bind_sees_the_entry_and_its_secret_is_kept(self):
         self.cloud.lose_response = True
-        self.assertRaises(exceptions.CommandError, self.run_once,
+        self.assertRaises(IdemError, self.run_once,
                           secret='KEY')
         self.assertIsNone(self.kind.bound_to)
         self.assertEqual('KEY', self.entry().secret)
@@ -272,7 +272,7 @@ class TestRunOnce(testtools.TestCase):
     def test_unusable_journal_sends_nothing(self):
         with open(self.path, 'wb') as f:
             f.write(b'garbage' * 1000)
-        exc = self.assertRaises(exceptions.CommandError, self.run_once)
+        exc = self.assertRaises(IdemError, self.run_once)
         self.assertRegex(str(exc), r'^Cannot use the journal .*\. '
                          r'Nothing was sent\.$')
         self.assertEqual([], self.cloud.posts)

@@ -10,10 +10,10 @@ import time
 from unittest import mock
 
 import fixtures
-from osc_lib import exceptions
 
 from idemclient.clients import errors
 from idemclient.clients import image as image_api
+from idemclient.core.errors import IdemError
 from idemclient.core import journal as jmod
 from idemclient.core import token as tokens
 from idemclient import image_tasks
@@ -185,10 +185,10 @@ class TestImageCreate(ImageTestCase):
     def test_a_deleted_image_keeps_its_token(self):
         first = self.create_image()
         self.glance.delete(first.id)
-        error = self.assertRaises(exceptions.CommandError, self.create_image)
+        error = self.assertRaises(IdemError, self.create_image)
         self.assertIn('no longer exists', str(error))
         error = self.assertRaises(
-            exceptions.CommandError, self.create_image,
+            IdemError, self.create_image,
             journal_path=os.path.join(self.tmp, 'other.sqlite'))
         self.assertIn('has since been deleted', str(error))
         self.assertIn('Use a new token', str(error))
@@ -199,7 +199,7 @@ class TestImageCreate(ImageTestCase):
         self.create_image()
         posts = len(self.glance.posts())
         for journal in (None, os.path.join(self.tmp, 'other.sqlite')):
-            error = self.assertRaises(exceptions.CommandError,
+            error = self.assertRaises(IdemError,
                                       self.create_image, journal_path=journal,
                                       min_disk=5)
             self.assertIn('other parameters', str(error))
@@ -209,7 +209,7 @@ class TestImageCreate(ImageTestCase):
         self.create_image()
         with open(self.data, 'ab') as f:
             f.write(b'more')
-        error = self.assertRaises(exceptions.CommandError, self.create_image,
+        error = self.assertRaises(IdemError, self.create_image,
                                   journal_path=os.path.join(self.tmp, 'o'))
         self.assertIn('other parameters', str(error))
         self.assertEqual(1, len(self.glance.posts()))
@@ -224,7 +224,7 @@ class TestImageCreate(ImageTestCase):
 
     def test_a_failed_upload_leaves_the_image_queued_and_says_so(self):
         self.glance.upload_status = 500
-        error = self.assertRaises(exceptions.CommandError, self.create_image)
+        error = self.assertRaises(IdemError, self.create_image)
         self.assertIn('stays queued', str(error))
         image_id, = self.glance.images
         self.assertEqual('queued', self.glance.images[image_id]['status'])
@@ -240,7 +240,7 @@ class TestImageCreate(ImageTestCase):
 
     def test_an_id_of_the_users_own_is_refused_before_anything(self):
         error = self.assertRaises(
-            exceptions.CommandError, image_kind.install, self.app(),
+            IdemError, image_kind.install, self.app(),
             mock.Mock(id='1234'), 'T', None, print)
         self.assertIn('--id', str(error))
         self.assertEqual([], self.glance.posts())
@@ -323,7 +323,7 @@ class TestServerImage(ImageTestCase):
 
     def test_another_server_is_refused(self):
         self.snapshot()
-        self.assertRaises(exceptions.CommandError, self.snapshot,
+        self.assertRaises(IdemError, self.snapshot,
                           metadata={'k': 'other'})
         self.assertEqual(1, len(self.nova.posts()))
 

@@ -2,10 +2,10 @@
 
 from unittest import mock
 
-from osc_lib import exceptions
 import testtools
 
 from idemclient.core import converge
+from idemclient.core.errors import IdemError
 from idemclient.core.token import Scope
 from idemclient.kinds import keypair as keypair_kind
 from idemclient.kinds import server as server_kind
@@ -206,7 +206,7 @@ class TestKeypairKind(testtools.TestCase):
     def test_name_taken_by_another_key(self):
         kind, _ = self.kind(keypair={'name': 'k1', 'public_key': PUBLIC})
         kind.bind(None)
-        exc = self.assertRaises(exceptions.CommandError, kind.find, None)
+        exc = self.assertRaises(IdemError, kind.find, None)
         self.assertEqual('Keypair name k1 is already taken by a different '
                          'key. Nothing was sent.', str(exc))
 
@@ -215,7 +215,7 @@ class TestKeypairKind(testtools.TestCase):
         kind.client.keypair = {'name': 'k1',
                                'public_key': PUBLIC + ' ' + request.marker}
         kind.bind(None)
-        exc = self.assertRaises(exceptions.CommandError, kind.find, None)
+        exc = self.assertRaises(IdemError, kind.find, None)
         self.assertEqual("Keypair k1 was created with client token 'T' "
                          "from another host; its private key is only in that "
                          "host's journal. Nothing was sent.", str(exc))

@@ -9,9 +9,9 @@ import time
 from unittest import mock
 
 import fixtures
-from osc_lib import exceptions
 
 from idemclient.clients import network as network_api
+from idemclient.core.errors import IdemError
 from idemclient.core import journal as jmod
 from idemclient.core import token as tokens
 from idemclient.kinds import floating_ip as fip_kind
@@ -104,7 +104,7 @@ class TestDescriptionMarker(NetworkTestCase):
             'id': 'n1', 'description': neutron.mark_text(first)}})
         post = self.posted('networks', 'network')
         create = self.install(network_kind)
-        self.assertRaisesRegex(exceptions.CommandError,
+        self.assertRaisesRegex(IdemError,
                                'other parameters.*Nothing was sent',
                                create, name='net2')
         self.assertFalse(post.called)
@@ -113,7 +113,7 @@ class TestDescriptionMarker(NetworkTestCase):
         lookup = self.listing('security-groups')
         post = self.posted('security-groups', 'security_group')
         create = self.install(sg_kind)
-        self.assertRaisesRegex(exceptions.CommandError,
+        self.assertRaisesRegex(IdemError,
                                'at most 1[0-9][0-9] fit. Nothing was sent',
                                create, name='sg', description='x' * 200)
         self.assertFalse(post.called or lookup.called)
@@ -254,7 +254,7 @@ class TestRunOnce(NetworkTestCase):
             'NeutronError': {'message': 'Quota exceeded for resources: '
                              "['router']."}})
         create = self.install(router_kind)
-        self.assertRaisesRegex(exceptions.CommandError, 'Quota exceeded',
+        self.assertRaisesRegex(IdemError, 'Quota exceeded',
                                create, name='r1')
         self.assertEqual(1, len([r for r in self.mock.request_history
                                  if r.method == 'POST']))

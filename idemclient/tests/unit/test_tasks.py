@@ -18,6 +18,7 @@ from idemclient.clients import compute as compute_api
 from idemclient.clients import errors
 from idemclient.commands import task as task_commands
 from idemclient.core import converge
+from idemclient.core.errors import IdemError
 from idemclient.core import idempotent
 from idemclient.core import journal as jmod
 from idemclient.core import token as tokens
@@ -473,7 +474,7 @@ class TestSwap(TaskTestCase):
         self.mock.get(NOVA + '/servers/s1/os-volume_attachments',
                       json={'volumeAttachments': [{'volumeId': 'other'}]})
         request = mock.Mock(marker='swap-x')
-        exc = self.assertRaises(exceptions.CommandError, self.kind().find,
+        exc = self.assertRaises(IdemError, self.kind().find,
                                 request)
         self.assertEqual('Volume old is not attached to server s1. Nothing '
                          'was sent.', str(exc))

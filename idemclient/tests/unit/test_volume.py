@@ -8,10 +8,10 @@ import time
 from unittest import mock
 
 import fixtures
-from osc_lib import exceptions
 import testtools
 
 from idemclient.clients import block_storage as volume_api
+from idemclient.core.errors import IdemError
 from idemclient.core import idempotent
 from idemclient.core import journal as jmod
 from idemclient.core.token import Scope
@@ -105,7 +105,7 @@ class TestOldCloud(VolumeTestCase):
 
     def test_below_3_31_is_refused_and_nothing_is_sent(self):
         volume, original = self.installed(volume_kind, 'create_volume')
-        exc = self.assertRaises(exceptions.CommandError,
+        exc = self.assertRaises(IdemError,
                                 volume.create_volume, size=1)
         self.assertIn('block storage API 3.31', str(exc))
         self.assertIn('Nothing was sent.', str(exc))
@@ -269,7 +269,7 @@ class TestBackupsBefore343(VolumeTestCase):
 
     def test_refused_and_nothing_is_sent(self):
         volume, original = self.installed(backup_kind, 'create_backup')
-        exc = self.assertRaises(exceptions.CommandError,
+        exc = self.assertRaises(IdemError,
                                 volume.create_backup, volume_id=V1)
         self.assertIn('block storage API 3.43 or later for backups',
                       str(exc))

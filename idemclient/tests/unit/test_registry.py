@@ -1,0 +1,56 @@
+"""The one table of kinds (``core.registry``): what released versions
+stored stays as it was, and everything else agrees with it."""
+
+import testtools
+
+from idemclient.core import registry
+from idemclient.core import token
+from idemclient import hooks
+from idemclient import image_tasks
+from idemclient import network_tasks
+from idemclient import tasks
+
+# Journal operations and task-id marker prefixes as idemclient stored them
+# in journals and on clouds before the registry existed (commit 18c81e4).
+STORED = {
+    'server.create': 'idem-tc-', 'server.swap_volume': 'idem-ts-',
+    'keypair.create': 'idem-tk-', 'volume.create': 'idem-tv-',
+    'snapshot.create': 'idem-tn-', 'backup.create': 'idem-tb-',
+    'network.create': 'idem-tw-', 'port.create': 'idem-tp-',
+    'router.create': 'idem-tr-', 'security_group.create': 'idem-tg-',
+    'floating_ip.create': 'idem-tf-', 'image.create': 'idem-ti-',
+    'server_image.create': 'idem-tm-'}
+
+
+class TestRegistry(testtools.TestCase):
+
+    def test_stored_strings_are_unchanged(self):
+        self.assertEqual(STORED, {kind.operation: kind.id_prefix
+                                  for kind in registry.KINDS})
+
+    def test_one_row_per_command_operation_and_prefix(self):
+        for field in ('command', 'operation', 'id_prefix', 'module'):
+            values = [getattr(kind, field) for kind in registry.KINDS]
+            self.assertEqual(len(values), len(set(values)), field)
+
+    def test_the_other_tables_are_derived_from_it(self):
+        self.assertEqual(set(hooks.KINDS), set(registry.BY_COMMAND))
+        self.assertEqual(
+            {'volume.create', 'snapshot.create', 'backup.create'},
+            set(tasks.CINDER))
+        self.assertEqual({'network.create', 'port.create', 'router.create',
+                          'security_group.create', 'floating_ip.create'},
+                         set(network_tasks.NEUTRON))
+        self.assertEqual({'image.create', 'server_image.create'},
+                         set(image_tasks.GLANCE))
+        for operation, prefix in STORED.items():
+            self.assertEqual(prefix + '0' * 32,
+                             token.id_tag(operation, '0' * 32))
+
+    def test_every_kind_module_names_its_own_row(self):
+        import importlib
+        for kind in registry.KINDS:
+            if not kind.command:
+                continue
+            module = importlib.import_module(kind.module)
+            self.assertEqual(kind.operation, module.OPERATION, kind.module)
