@@ -22,6 +22,7 @@ a ``Kind``: ``bind(entry)`` (the secret to keep, chosen under the lock),
 ``kinds.server``, ``kinds.keypair`` and ``kinds.volume_swap``.
 """
 
+import logging
 import time
 
 
@@ -31,6 +32,8 @@ from idemclient.core import failpoints
 from idemclient.core import fingerprint as fp
 from idemclient.core import journal as journal_mod
 from idemclient.core import token as tokens
+
+LOG = logging.getLogger(__name__)
 
 # A pending attempt younger than this may still be in flight (sent by a
 # client that died): wait for it to land before concluding it never did.
@@ -177,6 +180,8 @@ def _run_locked(journal, request, kind, say):
                          request.idem_key)
     # Under the lock, so concurrent runs agree on one generated key.
     secret = kind.bind(entry)
+    LOG.debug('%s (%s): journal entry %s', request.label, request.operation,
+              '%s, %s' % (entry.uuid, entry.state) if entry else 'none')
     if entry and entry.state != 'failed':
         if fp.Fingerprint.decode(entry.fingerprint) != request.fingerprint:
             raise mismatch(request, entry.fingerprint, 'on this host')
@@ -192,6 +197,8 @@ def _run_locked(journal, request, kind, say):
         return result
 
     found = _lookup(kind, request, entry, say)
+    LOG.debug('%s: lookup of marker %s found %s', request.label,
+              request.marker, found.resource_ids if found else 'nothing')
     if found:
         return _take(journal, request, kind, entry, found, say)
 
@@ -202,12 +209,18 @@ def _run_locked(journal, request, kind, say):
         fingerprint=request.fingerprint.encode(),
         client_token=request.client_token, task_tag=request.task_tag,
         secret=secret, target=request.target)
+    LOG.debug('%s: journaled attempt %d of entry %s (request id %s) in %s; '
+              'sending the create', request.label, entry.attempts,
+              entry.uuid, entry.request_id, journal.path)
     failpoints.hit('after-journal-commit')
     try:
         result, resource_ids, cloud_request_id = kind.send(entry)
     except errors.ApiError as exc:
         if exc.status_code and 400 <= exc.status_code < 500:
             found = _look_again(kind, request)
+            LOG.debug('%s: refused (%s); looked again and found %s',
+                      request.label, exc,
+                      found.resource_ids if found else 'nothing')
             if found:
                 return _take(journal, request, kind, entry, found, say)
             journal.mark_failed(entry.uuid, str(exc))
@@ -217,6 +230,9 @@ def _run_locked(journal, request, kind, say):
             % exc)
         raise errors.Unknown(str(exc)) from exc
     failpoints.hit('after-response')
+    LOG.debug('%s: created %s (cloud request id %s)', request.label,
+              resource_ids if resource_ids is not None else
+              'what a later decision records', cloud_request_id)
     if resource_ids is None:  # decided later: see ``record``
         journal.mark_sent(entry.uuid, cloud_request_id)
     else:

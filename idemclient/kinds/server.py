@@ -9,6 +9,7 @@ any host finds. Several hosts sending the token together are settled by
 ``converge``: each deletes its own extra servers and prints the winner.
 """
 
+import logging
 import math
 import time
 
@@ -23,6 +24,7 @@ from idemclient.core import idempotent
 from idemclient.core import registry
 from idemclient import wrapping
 
+LOG = logging.getLogger(__name__)
 OPERATION = registry.BY_COMMAND['server create'].operation
 FINGERPRINT_KEY = 'idemclient:params'
 
@@ -95,6 +97,10 @@ class ServerKind:
         except converge.Undecided as exc:
             raise errors.Refused(str(exc))
         failpoints.hit('settle-after-list')
+        LOG.debug('Settled %s: winner %s; this host\'s losers %s, stale '
+                  'losers %s', self._request.label, decision.winner_ids,
+                  [s['id'] for s in decision.own_losers],
+                  [s['id'] for s in decision.stale_losers])
         delete_losers(self.client, decision, self.say)
         return decision
 

@@ -33,6 +33,31 @@ class TestOneShell(test_volume_token.VolumeTestCase):
         [entry] = self.journal_entries()
         self.assertEqual([one['id']], json.loads(entry['resource_ids']))
 
+    def test_a_second_token_makes_its_own(self):
+        first, second = 'sh4-' + self.uid, 'sh5-' + self.uid
+        run = self.shell(*('volume create --client-token %s-%s --size 1 %s'
+                           % (name, self.uid, name)
+                           for name in (first, second)))
+        self.assertNotIn('Client token', run.stderr)
+        [one] = self.volumes_named(first)
+        [two] = self.volumes_named(second)
+        self.assertNotEqual(one['metadata']['idemclient:marker'],
+                            two['metadata']['idemclient:marker'])
+        self.assertEqual(2, len(self.journal_entries()))
+
+    def test_debug_shows_the_lookup_the_journal_and_the_outcome(self):
+        name = 'sh6-' + self.uid
+        run = self.osc('--debug', 'volume', 'create', '--client-token',
+                       'tok-' + self.uid, '--size', '1', name)
+        self.assertEqual(0, run.returncode, run.stderr)
+        [volume] = self.volumes_named(name)
+        [entry] = self.journal_entries()
+        for line in ('lookup of marker idem-', ' found nothing',
+                     'journaled attempt 1 of entry %s (request id %s)'
+                     % (entry['uuid'], entry['request_id']),
+                     "created ['%s']" % volume['id']):
+            self.assertIn(line, run.stderr)
+
     def test_a_plain_create_after_a_failed_one_with_a_token_is_plain(self):
         name = 'sh3-' + self.uid
         run = self.shell(

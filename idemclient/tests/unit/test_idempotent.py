@@ -1,5 +1,6 @@
 """The run-once flow on a real journal, with a Kind whose cloud is a dict."""
 
+import logging
 import os
 from unittest import mock
 
@@ -94,6 +95,20 @@ class TestRunOnce(testtools.TestCase):
                          (entry.state, entry.resource_ids,
                           entry.response_request_id))
         self.assertEqual([entry.request_id], self.cloud.posts)
+
+    def test_debug_log_tells_the_lookup_the_journal_and_the_outcome(self):
+        log = self.useFixture(fixtures.FakeLogger(name='idemclient',
+                                                  level=logging.DEBUG))
+        self.run_once()
+        entry = self.entry()
+        self.assertIn("client token 'T': lookup of marker marker-%s-T found "
+                      'nothing' % SCOPE.key[:4], log.output)
+        self.assertIn("journaled attempt 1 of entry %s (request id %s)"
+                      % (entry.uuid, entry.request_id), log.output)
+        self.assertIn("created ['id1'] (cloud request id req-cloud)",
+                      log.output)
+        self.run_once()
+        self.assertIn('journal entry %s, done' % entry.uuid, log.output)
 
     def test_retry_sends_nothing_and_returns_the_same(self):
         self.run_once()
