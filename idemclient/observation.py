@@ -9,11 +9,15 @@ from idemclient.core import converge
 class Observation:
     """What the cloud shows for one request."""
 
-    def __init__(self, state, resource_ids=(), error=None, action=None):
+    def __init__(self, state, resource_ids=(), error=None, action=None,
+                 final=True):
         self.state = state
         self.resource_ids = list(resource_ids)
         self.error = error
         self.action = action  # instance action with its events, if any
+        # False while a decision is owed (servers racing): nothing to
+        # record yet
+        self.final = final
 
 
 def server_state(server):

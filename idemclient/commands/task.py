@@ -14,7 +14,10 @@ from idemclient.clients import errors
 from idemclient.clients import image as image_api
 from idemclient.clients import network as network_api
 from idemclient import context
+from idemclient import contract
 from idemclient.core import journal as journal_mod
+from idemclient.kinds import cinder_tasks
+from idemclient.kinds import server_tasks
 from idemclient import output
 from idemclient import tasks
 
@@ -48,6 +51,11 @@ class _TaskCommand:
                 raise errors.sdk_error(exc)
             made[service] = client_class(adapter)
         return made[service]
+
+    def clients(self):
+        """The clients a task may need, each made on first use."""
+        return contract.Clients(compute=self.compute, volumes=self.volumes,
+                                network=self.network, images=self.images)
 
     def scope(self):
         return context.scope_of(self.app, self.app.client_manager.compute)
@@ -97,22 +105,18 @@ class ShowTask(_TaskCommand, command.ShowOne):
             raise exceptions.CommandError('Give a task ID or --tag, not both '
                                           'and not neither.')
         try:
-            tasks.stuck_seconds()
+            cinder_tasks.stuck_seconds()
         except ValueError as exc:
             raise exceptions.CommandError(str(exc))
-        scope, compute, now = self.scope(), self.compute(), time.time()
+        scope, clients, now = self.scope(), self.clients(), time.time()
         try:
             with self.open_journal() as journal:
                 if parsed_args.tag is not None:
-                    found = tasks.show_by_tag(journal, compute, scope,
-                                              parsed_args.tag, now,
-                                              self.volumes, self.network,
-                                              self.images)
+                    found = tasks.show_by_tag(journal, clients, scope,
+                                              parsed_args.tag, now)
                 else:
-                    found = tasks.show_by_id(journal, compute, scope,
-                                             parsed_args.task, now,
-                                             self.volumes, self.network,
-                                             self.images)
+                    found = tasks.show_by_id(journal, clients, scope,
+                                             parsed_args.task, now)
         except errors.IdemError as exc:
             raise exceptions.CommandError(str(exc))
         what = parsed_args.task or 'tag %r' % parsed_args.tag
@@ -188,14 +192,14 @@ class ResumeTask(_TaskCommand, command.Lister):
         return parser
 
     def take_action(self, parsed_args):
-        scope, compute = self.scope(), self.compute()
+        scope = self.scope()
         with self.open_journal(write=True) as journal:
             if parsed_args.all:
                 pending = journal.entries('pending', scope.key)
             else:
                 pending = [e for e in journal.by_task_tag(
                     scope.key, parsed_args.tag) if e.state == 'pending']
-            if len(pending) > tasks.TAGS_PER_LOOKUP:
+            if len(pending) > server_tasks.TAGS_PER_LOOKUP:
                 self.say('Checking %d pending requests...' % len(pending))
 
             def progress(done, total):
@@ -203,9 +207,8 @@ class ResumeTask(_TaskCommand, command.Lister):
                     self.say('  Looked up %d of %d creates.' % (done, total))
             try:
                 views = tasks.resume(
-                    journal, compute, pending, time.time(), progress,
-                    context.settle_seconds(self.app), self.say,
-                    self.volumes, self.network, self.images)
+                    journal, self.clients(), pending, time.time(), progress,
+                    context.settle_seconds(self.app), self.say)
             except errors.IdemError as exc:
                 raise exceptions.CommandError(str(exc))
         columns = ('uuid', 'task', 'tag', 'resource', 'state')

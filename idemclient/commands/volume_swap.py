@@ -70,10 +70,10 @@ class SwapServerVolume(command.ShowOne):
             else:
                 scope = context.scope_of(self.app, manager.compute)
                 request = idempotent.Request(
-                    tasks.SWAP, scope, fp.Fingerprint.of(
+                    swap_kind.OPERATION, scope, fp.Fingerprint.of(
                         {'server': server_id, 'old_volume': old_id,
                          'new_volume': new_id}),
-                    tasks.swap_marker(scope, tag), task_tag=tag,
+                    swap_kind.swap_marker(scope, tag), task_tag=tag,
                     target=server_id)
                 idempotent.run_once(
                     context.journal_path(self.app), request,
@@ -85,7 +85,7 @@ class SwapServerVolume(command.ShowOne):
         except errors.IdemError as exc:
             raise exceptions.CommandError(str(exc))
         fields = tasks.view(entry, observation, time.time(), tag=tag,
-                            operation=tasks.SWAP)
+                            operation=swap_kind.OPERATION)
         fields.update(old_volume=old_id, new_volume=new_id,
                       request_id=fields['request_id'] or request_id)
         fields['events'] = format_columns.ListDictColumn(fields['events'])
@@ -117,8 +117,8 @@ class SwapServerVolume(command.ShowOne):
         deadline = time.monotonic() + WAIT_SECONDS
         said = None
         while True:
-            observation = tasks.observe_swap(compute, server_id, request_id,
-                                             since)
+            observation = swap_kind.observe_swap(compute, server_id,
+                                                 request_id, since)
             state = observation.state if observation else 'pending'
             if not wait or state not in ('pending', 'accepted'):
                 return observation

@@ -16,10 +16,9 @@ The order of events is what makes a retry safe:
 With a coordination backend configured (``coordination``), steps 3 to 5
 also hold a lock shared by every host.
 
-What differs between servers and keypairs (how to find, fetch and send) is
-a ``Kind``: ``bind(entry)`` (the secret to keep, chosen under the lock),
-``find(request)``, ``fetch(resource_ids)`` and ``send(entry)``; see
-``kinds.server``, ``kinds.keypair`` and ``kinds.volume_swap``.
+What differs between kinds of resource (how to find, fetch and send) is
+a ``Kind``, whose contract is written once in ``idemclient.contract``
+(this module only calls it: ``core`` imports nothing above it).
 """
 
 import logging
@@ -109,7 +108,7 @@ def mismatch(request, recorded, where):
 
 
 def _already(kind, request, resource_id):
-    template = getattr(kind, 'already', None) or (
+    template = kind.already or (
         '{label}: {noun} {id} was already created; no create was sent.')
     return template.format(label=_capitalised(request.label),
                            noun=kind.noun, id=resource_id)
@@ -141,9 +140,8 @@ def run_once(journal_path, request, kind, say, coordination_url=None):
                 except BaseException:
                     held.release()
                     raise
-                settlement = getattr(kind, 'settlement', None)
-                if settlement is not None:
-                    settlement.hold(held)
+                if kind.settlement is not None:
+                    kind.settlement.hold(held)
                 else:
                     held.release()
                 return result

@@ -19,41 +19,53 @@ import collections
 
 Kind = collections.namedtuple('Kind', (
     'command', 'operation', 'id_prefix', 'noun', 'service', 'collection',
-    'module', 'prepare'))
+    'module', 'prepare', 'tasks'))
 
 KINDS = (
     Kind('server create', 'server.create', 'idem-tc-', 'server', 'compute',
-         'servers', 'idemclient.kinds.server', None),
+         'servers', 'idemclient.kinds.server', None,
+         'idemclient.kinds.server_tasks'),
     Kind('keypair create', 'keypair.create', 'idem-tk-', 'keypair',
          'compute', 'os-keypairs', 'idemclient.kinds.keypair',
-         'idemclient.core.keyfile:protect_key_file'),
+         'idemclient.core.keyfile:protect_key_file',
+         'idemclient.kinds.keypair'),
     Kind('volume create', 'volume.create', 'idem-tv-', 'volume',
-         'block-storage', 'volumes', 'idemclient.kinds.volume', None),
+         'block-storage', 'volumes', 'idemclient.kinds.volume', None,
+         'idemclient.kinds.cinder_tasks'),
     Kind('volume snapshot create', 'snapshot.create', 'idem-tn-',
          'snapshot', 'block-storage', 'snapshots',
-         'idemclient.kinds.snapshot', None),
+         'idemclient.kinds.snapshot', None, 'idemclient.kinds.cinder_tasks'),
     Kind('volume backup create', 'backup.create', 'idem-tb-', 'backup',
-         'block-storage', 'backups', 'idemclient.kinds.backup', None),
+         'block-storage', 'backups', 'idemclient.kinds.backup', None,
+         'idemclient.kinds.cinder_tasks'),
     Kind('network create', 'network.create', 'idem-tw-', 'network',
-         'network', 'networks', 'idemclient.kinds.network', None),
+         'network', 'networks', 'idemclient.kinds.network', None,
+         'idemclient.kinds.neutron_tasks'),
     Kind('port create', 'port.create', 'idem-tp-', 'port', 'network',
-         'ports', 'idemclient.kinds.port', None),
+         'ports', 'idemclient.kinds.port', None,
+         'idemclient.kinds.neutron_tasks'),
     Kind('router create', 'router.create', 'idem-tr-', 'router', 'network',
-         'routers', 'idemclient.kinds.router', None),
+         'routers', 'idemclient.kinds.router', None,
+         'idemclient.kinds.neutron_tasks'),
     Kind('security group create', 'security_group.create', 'idem-tg-',
          'security group', 'network', 'security-groups',
-         'idemclient.kinds.security_group', None),
+         'idemclient.kinds.security_group', None,
+         'idemclient.kinds.neutron_tasks'),
     Kind('floating ip create', 'floating_ip.create', 'idem-tf-',
          'floating IP', 'network', 'floatingips',
-         'idemclient.kinds.floating_ip', None),
+         'idemclient.kinds.floating_ip', None,
+         'idemclient.kinds.neutron_tasks'),
     Kind('image create', 'image.create', 'idem-ti-', 'image', 'image',
-         'images', 'idemclient.kinds.image', None),
+         'images', 'idemclient.kinds.image', None,
+         'idemclient.kinds.glance_tasks'),
     # Nova's createImage makes a Glance image: the task is the image's.
     Kind('server image create', 'server_image.create', 'idem-tm-', 'image',
-         'image', 'images', 'idemclient.kinds.server_image', None),
+         'image', 'images', 'idemclient.kinds.server_image', None,
+         'idemclient.kinds.glance_tasks'),
     # ``openstack server volume swap --task-tag``: tracked, not a create.
     Kind(None, 'server.swap_volume', 'idem-ts-', 'volume swap', 'compute',
-         'servers', 'idemclient.kinds.volume_swap', None),
+         'servers', 'idemclient.kinds.volume_swap', None,
+         'idemclient.kinds.volume_swap'),
 )
 
 BY_COMMAND = {kind.command: kind for kind in KINDS if kind.command}
@@ -65,3 +77,12 @@ def of_service(service):
     """The creates whose resources live in ``service``'s API, in order."""
     return tuple(kind for kind in KINDS
                  if kind.service == service and kind.command)
+
+
+def task_modules():
+    """The modules observing tasks, each once, in the table's order."""
+    seen = []
+    for kind in KINDS:
+        if kind.tasks not in seen:
+            seen.append(kind.tasks)
+    return seen

@@ -5,9 +5,10 @@ guarded (``clients.once``)."""
 import importlib
 
 from idemclient.clients import errors
+from idemclient import contract
 
 
-class WrappedCreate:
+class WrappedCreate(contract.Kind):
     """A kind over a service client with ``get``/``guarded_create``;
     subclasses say how the markers ride in the arguments."""
 
@@ -59,8 +60,5 @@ class WrappedCreate:
         return item, [item.id], errors.response_request_id(response)
 
 
-class Finished:
+class Finished(contract.Invocation):
     """Nothing to do after OSC's command (see ``hooks``)."""
-
-    def after(self, parsed_args, return_code):
-        return return_code

@@ -12,10 +12,13 @@ import os
 from idemclient.clients import compute as compute_api
 from idemclient.clients import errors
 from idemclient import context
+from idemclient import contract
 from idemclient.core import failpoints
 from idemclient.core import idempotent
 from idemclient.core import keyfile
 from idemclient.core import registry
+from idemclient.core import token as tokens
+from idemclient.observation import Observation
 from idemclient import wrapping
 
 OPERATION = registry.BY_COMMAND['keypair create'].operation
@@ -58,7 +61,7 @@ def with_markers(public_key, request):
     return ' '.join(words[:2] + own + markers)
 
 
-class KeypairKind:
+class KeypairKind(contract.Kind):
     noun = 'keypair'
 
     def __init__(self, client, create, kwargs, request, generated):
@@ -144,7 +147,7 @@ def request_for(scope, kwargs, client_token, task_tag, generated):
                                          target=kwargs.get('name'))
 
 
-class HookedCreate:
+class HookedCreate(contract.Invocation):
     """One ``keypair create``: its create call goes through ``run_once``;
     afterwards a private key this run generated (or kept from an earlier
     attempt) is given to the user, written 0600 to ``--private-key``."""
@@ -186,3 +189,43 @@ class HookedCreate:
 
 
 install = HookedCreate
+
+
+def _marked(compute, marker):
+    """The user's keypairs whose key comment carries ``marker``."""
+    return [k for k in compute.keypairs()
+            if marker in (k.get('public_key') or '').split()[2:]]
+
+
+class KeypairTasks(contract.Tasks):
+    """A keypair's task: it exists (``succeeded``) or not; its name is the
+    journal's target, and its key comment carries the markers."""
+
+    def observe(self, entry, clients):
+        if entry.state == 'failed':
+            return Observation('failed', entry.resource_ids, entry.error)
+        keypair = clients.compute.get_keypair(entry.target) \
+            if entry.target else None
+        if keypair is None:
+            return Observation('deleted', entry.resource_ids) \
+                if entry.state == 'done' else None
+        ours = entry.state == 'done' or \
+            entry.marker in (keypair.get('public_key') or '').split()[2:]
+        if not ours:
+            return Observation('failed', [], 'Keypair name %s is taken by '
+                               'a different key.' % entry.target)
+        return Observation('succeeded', [keypair['name']])
+
+    def by_tag(self, clients, scope, tag):
+        marker = tokens.derive_tag(scope, tag, prefix='task')
+        return [(OPERATION, Observation('succeeded', [keypair['name']]),
+                 tokens.task_id_of(keypair['public_key'].split(), OPERATION))
+                for keypair in _marked(clients.compute, marker)]
+
+    def by_id(self, clients, scope, task_id):
+        found = _marked(clients.compute, tokens.id_tag(OPERATION, task_id))
+        return [(OPERATION, Observation('succeeded', [found[0]['name']]),
+                 task_id)] if found else []
+
+
+TASKS = KeypairTasks()

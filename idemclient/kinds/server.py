@@ -17,6 +17,7 @@ import time
 from idemclient.clients import compute as compute_api
 from idemclient.clients import errors
 from idemclient import context
+from idemclient import contract
 from idemclient.core import converge
 from idemclient.core import failpoints
 from idemclient.core import fingerprint as fp
@@ -50,7 +51,7 @@ def delete_losers(client, decision, say):
         failpoints.hit('after-delete-loser')
 
 
-class ServerKind:
+class ServerKind(contract.Kind):
     noun = 'server'
 
     def __init__(self, client, create, kwargs, request, settle_seconds=3.0,
@@ -220,7 +221,7 @@ def request_for(scope, kwargs, client_token, task_tag):
                                          target=kwargs.get('name'))
 
 
-class Invocation:
+class Invocation(contract.Invocation):
     """What replaces the compute proxy's ``create_server`` and
     ``get_server`` for one ``server create``.
 

@@ -1,12 +1,18 @@
 """A volume swap as an idempotent request: the server's tag says it was
 sent, so a repeat with the same task tag sends nothing (see
-``core.idempotent``)."""
-
+``core.idempotent``); its task is the server's ``swap_volume`` instance
+action, found by the tag from any host."""
 
 from idemclient.clients import errors
+from idemclient import contract
 from idemclient.core import idempotent
+from idemclient.core import registry
 from idemclient.core import token as tokens
-from idemclient import tasks
+from idemclient.observation import action_state
+from idemclient.observation import instance_action
+from idemclient.observation import Observation
+
+OPERATION = registry.SWAP.operation
 
 NOT_ALLOWED = (
     'Nova allows volume swaps only to the service role (policy '
@@ -15,7 +21,7 @@ NOT_ALLOWED = (
     'volume migrate". Nothing was changed.')
 
 
-class SwapKind:
+class SwapKind(contract.Kind):
     """A volume swap as an idempotent request (see ``idempotent``)."""
 
     noun = 'server'
@@ -40,13 +46,12 @@ class SwapKind:
         return None
 
     def fetch(self, resource_ids):
-        return None if self.compute.get_server(resource_ids[0]) is None \
-            else 'known'
+        return self.compute.get_server(resource_ids[0])
 
     def send(self, entry):
         # The marker tells any host the swap was sent; the id tag lets
         # "task show <id>" find it from any host.
-        markers = (entry.marker, tokens.id_tag(tasks.SWAP, entry.uuid))
+        markers = (entry.marker, tokens.id_tag(OPERATION, entry.uuid))
         for marker in markers:
             self.compute.add_server_tag(self.server_id, marker)
         try:
@@ -75,3 +80,47 @@ def swap(compute, server_id, old_id, new_id, request_id):
         if exc.status_code == 403:
             raise errors.ApiError(NOT_ALLOWED, 403, exc.request_id)
         raise
+
+
+def swap_marker(scope, task_tag):
+    """The tag a tracked swap puts on its server."""
+    return tokens.derive_tag(scope, task_tag, prefix='swap')
+
+
+def observe_swap(compute, server_id, request_id=None, since=None):
+    """The swap's state from its instance action; None: none yet."""
+    server = compute.get_server(server_id)
+    if server is None:
+        return Observation('deleted', [server_id],
+                           'Server %s no longer exists.' % server_id)
+    action = instance_action(compute, server_id, 'swap_volume', request_id,
+                             since)
+    if action is None:
+        return None
+    state, error = action_state(action)
+    return Observation(state, [server_id], error, action)
+
+
+class SwapTasks(contract.Tasks):
+
+    target_is_resource = True
+
+    def observe(self, entry, clients):
+        if entry.state == 'failed':
+            return Observation('failed', entry.resource_ids, entry.error)
+        return observe_swap(clients.compute, entry.target,
+                            entry.response_request_id, entry.created_at)
+
+    # A swap's markers are server tags, as a create's are: both are
+    # looked up in one request by ``kinds.server_tasks``, with ``among``.
+
+
+def among(compute, servers, marker, task_id=None):
+    """(operation, observation, task id) of the swaps whose server, among
+    ``servers``, carries ``marker``."""
+    return [(OPERATION, observe_swap(compute, server['id']) or
+             Observation('not-found', [server['id']]), task_id)
+            for server in servers if marker in (server.get('tags') or [])]
+
+
+TASKS = SwapTasks()

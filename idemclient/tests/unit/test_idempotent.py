@@ -8,6 +8,7 @@ import fixtures
 import testtools
 
 from idemclient.clients import errors
+from idemclient import contract
 from idemclient.core.errors import IdemError
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
@@ -28,7 +29,7 @@ class FakeCloud:
         self.lose_response = False
 
 
-class FakeKind:
+class FakeKind(contract.Kind):
     noun = 'widget'
 
     def __init__(self, cloud, request, secret=None):

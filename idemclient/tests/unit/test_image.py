@@ -13,10 +13,11 @@ import fixtures
 
 from idemclient.clients import errors
 from idemclient.clients import image as image_api
+from idemclient import contract
 from idemclient.core.errors import IdemError
 from idemclient.core import journal as jmod
 from idemclient.core import token as tokens
-from idemclient import image_tasks
+from idemclient.kinds import glance_tasks
 from idemclient.kinds import image as image_kind
 from idemclient.kinds import server_image
 from idemclient import tasks
@@ -337,11 +338,11 @@ class TestImageTasks(ImageTestCase):
         for status, state in (('queued', 'accepted'), ('saving', 'accepted'),
                               ('active', 'succeeded'), ('killed', 'failed'),
                               ('deactivated', 'succeeded')):
-            observation = image_tasks.observe('image.create',
-                                              {'id': 'i', 'status': status})
+            observation = glance_tasks.judge('image.create',
+                                             {'id': 'i', 'status': status})
             self.assertEqual(state, observation.state, status)
-        queued = image_tasks.observe('image.create',
-                                     {'id': 'i', 'status': 'queued'})
+        queued = glance_tasks.judge('image.create',
+                                    {'id': 'i', 'status': 'queued'})
         self.assertIn('run the same command again', queued.error)
 
     def test_a_failed_snapshot_whose_image_nova_deleted(self):
@@ -355,7 +356,8 @@ class TestImageTasks(ImageTestCase):
             'events': [{'event': 'compute_snapshot_instance',
                         'result': 'Error', 'finish_time': 'x',
                         'details': 'disk gone'}]}
-        observation = tasks.observe(entry, compute, images=self.images)
+        observation = tasks.observe(entry, contract.Clients(
+            compute=lambda: compute, images=self.images))
         self.assertEqual('failed', observation.state)
         self.assertIn('disk gone', observation.error)
         compute.instance_actions.assert_called_once_with(SERVER)
@@ -369,8 +371,8 @@ class TestImageTasks(ImageTestCase):
     def test_by_tag_and_by_id_from_another_host(self):
         image = self.create_image(task_tag='nightly')
         entry, = self.entries()
-        tag_marker = tokens.derive_tag(SCOPE, 'nightly', prefix='task')
-        found = image_tasks.by_tag(self.images, None, tag_marker)
+        clients = contract.Clients(images=self.images)
+        found = glance_tasks.TASKS.by_tag(clients, SCOPE, 'nightly')
         self.assertEqual([('image.create', 'succeeded', entry.uuid)],
                          [(op, obs.state, task_id)
                           for op, obs, task_id in found])
@@ -379,9 +381,9 @@ class TestImageTasks(ImageTestCase):
                         **{k: v for k, v in self.glance.images[
                             image.id].items()
                            if k.startswith('idemclient_')})
-        self.assertEqual(1, len(image_tasks.by_tag(self.images, None,
-                                                   tag_marker)))
-        by_id, = image_tasks.by_id(self.images, None, entry.uuid)
+        self.assertEqual(1, len(glance_tasks.TASKS.by_tag(clients, SCOPE,
+                                                          'nightly')))
+        by_id, = glance_tasks.TASKS.by_id(clients, SCOPE, entry.uuid)
         self.assertEqual(('image.create', [image.id]),
                          (by_id[0], by_id[1].resource_ids))
 
@@ -390,11 +392,13 @@ class TestImageTasks(ImageTestCase):
                                side_effect=KeyboardInterrupt):
             self.assertRaises(KeyboardInterrupt, self.create_image)
         entry, = self.entries()
-        self.assertIsNone(tasks.observe(entry, None, images=self.images))
+        self.assertIsNone(tasks.observe(entry, contract.Clients(
+            images=self.images)))
         request = mock.Mock(task_id=entry.uuid)
         image_id = image_kind.ImageKind(None, None, {}, request,
                                         print).image_id
         self.glance.add(image_id)
-        observation = tasks.observe(entry, None, images=self.images)
+        observation = tasks.observe(entry, contract.Clients(
+            images=self.images))
         self.assertEqual(('accepted', [image_id]),
                          (observation.state, observation.resource_ids))

@@ -11,16 +11,17 @@ from unittest import mock
 import fixtures
 
 from idemclient.clients import network as network_api
+from idemclient import contract
 from idemclient.core.errors import IdemError
 from idemclient.core import journal as jmod
 from idemclient.core import token as tokens
 from idemclient.kinds import floating_ip as fip_kind
 from idemclient.kinds import network as network_kind
 from idemclient.kinds import neutron
+from idemclient.kinds import neutron_tasks
 from idemclient.kinds import port as port_kind
 from idemclient.kinds import router as router_kind
 from idemclient.kinds import security_group as sg_kind
-from idemclient import network_tasks
 from idemclient import tasks
 from idemclient.tests.unit import neutron as fake
 
@@ -191,10 +192,10 @@ class TestNetworkTasks(NetworkTestCase):
         return network_api.NetworkClient(self.proxy)
 
     def test_states_from_the_status(self):
-        self.assertEqual('failed', network_tasks.observe(
+        self.assertEqual('failed', neutron_tasks.judge(
             'router.create', {'id': 'r', 'status': 'ERROR'}).state)
         for status in ('ACTIVE', 'DOWN', 'BUILD', None):
-            self.assertEqual('succeeded', network_tasks.observe(
+            self.assertEqual('succeeded', neutron_tasks.judge(
                 'port.create', {'id': 'p', 'status': status}).state)
 
     def test_by_tag_and_by_id_from_another_host(self):
@@ -202,24 +203,24 @@ class TestNetworkTasks(NetworkTestCase):
                                token='T', task_tag='nightly')
         item = {'id': 'sg1', 'description': 'sg ' + neutron.mark_text(
             request)}
-        for collection in network_tasks.NEUTRON.values():
+        for collection in neutron_tasks.COLLECTIONS.values():
             self.listing(collection, *([item] if collection ==
                                        'security-groups' else []))
         self.mock.get(NEUTRON + '/security-groups/sg1',
                       json={'security_group': item})
-        tag_marker = tokens.derive_tag(SCOPE, 'nightly', prefix='task')
-        [(op, observation, task_id)] = network_tasks.by_tag(
-            self.client, SCOPE, tag_marker)
+        clients = contract.Clients(network=self.client)
+        [(op, observation, task_id)] = neutron_tasks.TASKS.by_tag(
+            clients, SCOPE, 'nightly')
         self.assertEqual(('security_group.create', 'succeeded', ['sg1'],
                           request.task_id),
                          (op, observation.state, observation.resource_ids,
                           task_id))
-        [(op, observation, task_id)] = network_tasks.by_id(
-            self.client, SCOPE, request.task_id)
+        [(op, observation, task_id)] = neutron_tasks.TASKS.by_id(
+            clients, SCOPE, request.task_id)
         self.assertEqual(('security_group.create', ['sg1']),
                          (op, observation.resource_ids))
-        self.assertEqual([], network_tasks.by_id(
-            self.client, SCOPE, '00000000-0000-4000-8000-000000000000'))
+        self.assertEqual([], neutron_tasks.TASKS.by_id(
+            clients, SCOPE, '00000000-0000-4000-8000-000000000000'))
 
     def test_resume_lists_each_kind_once(self):
         with jmod.Journal.open(self.journal_path) as journal:
@@ -237,8 +238,8 @@ class TestNetworkTasks(NetworkTestCase):
                     items.append({'id': 'net%d' % n, 'status': 'ACTIVE',
                                   'description': neutron.mark_text(request)})
             lookup = self.listing('networks', *items)
-            views = tasks.resume(journal, mock.Mock(), entries,
-                                 now=time.time() + 60, network=self.client)
+            views = tasks.resume(journal, contract.Clients(
+                network=self.client), entries, now=time.time() + 60)
         self.assertEqual(1, lookup.call_count)
         self.assertEqual(['succeeded', 'not-found'] * 2 + ['succeeded'],
                          [v['state'] for v in views])

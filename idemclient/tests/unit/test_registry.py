@@ -6,9 +6,9 @@ import testtools
 from idemclient.core import registry
 from idemclient.core import token
 from idemclient import hooks
-from idemclient import image_tasks
-from idemclient import network_tasks
-from idemclient import tasks
+from idemclient.kinds import cinder_tasks
+from idemclient.kinds import glance_tasks
+from idemclient.kinds import neutron_tasks
 
 # Journal operations and task-id marker prefixes as idemclient stored them
 # in journals and on clouds before the registry existed (commit 18c81e4).
@@ -37,12 +37,12 @@ class TestRegistry(testtools.TestCase):
         self.assertEqual(set(hooks.KINDS), set(registry.BY_COMMAND))
         self.assertEqual(
             {'volume.create', 'snapshot.create', 'backup.create'},
-            set(tasks.CINDER))
+            set(cinder_tasks.COLLECTIONS))
         self.assertEqual({'network.create', 'port.create', 'router.create',
                           'security_group.create', 'floating_ip.create'},
-                         set(network_tasks.NEUTRON))
+                         set(neutron_tasks.COLLECTIONS))
         self.assertEqual({'image.create', 'server_image.create'},
-                         set(image_tasks.GLANCE))
+                         set(glance_tasks.OPERATIONS))
         for operation, prefix in STORED.items():
             self.assertEqual(prefix + '0' * 32,
                              token.id_tag(operation, '0' * 32))

@@ -17,12 +17,15 @@ import testtools
 from idemclient.clients import compute as compute_api
 from idemclient.clients import errors
 from idemclient.commands import task as task_commands
+from idemclient import contract
 from idemclient.core import converge
 from idemclient.core.errors import IdemError
 from idemclient.core import idempotent
 from idemclient.core import journal as jmod
 from idemclient.core import token as tokens
 from idemclient.core.token import Scope
+from idemclient.kinds import keypair as keypair_kind
+from idemclient.kinds import server_tasks
 from idemclient.kinds import volume_swap as swap_volume
 from idemclient import tasks
 
@@ -57,11 +60,15 @@ class TaskTestCase(testtools.TestCase):
         self.addCleanup(self.journal.close)
         self.keypairs()
 
+    def clients(self):
+        return contract.Clients.made(compute=self.compute)
+
     def keypairs(self, *keypairs):
         self.mock.get(NOVA + '/os-keypairs', json={'keypairs': [
             {'keypair': k} for k in keypairs]})
 
-    def pending(self, tag, operation=tasks.CREATE, age=10.0, target=None):
+    def pending(self, tag, operation=server_tasks.CREATE, age=10.0,
+                target=None):
         marker = tokens.derive_tag(SCOPE, tag, prefix='task')
         entry = self.journal.begin_attempt(
             scope=SCOPE, operation=operation, idem_key='task:' + tag,
@@ -90,7 +97,7 @@ class TestStates(TaskTestCase):
         else:
             self.servers()
         self.no_actions()
-        fields = tasks.view(entry, tasks.observe(entry, self.compute),
+        fields = tasks.view(entry, tasks.observe(entry, self.clients()),
                             time.time())
         return fields['state'], fields['error'], fields['resource']
 
@@ -121,14 +128,14 @@ class TestStates(TaskTestCase):
         self.mock.get(NOVA + '/servers/s1', status_code=404,
                       json={'itemNotFound': {'message': 'not found'}})
         fields = tasks.view(self.journal.get(entry.uuid), tasks.observe(
-            self.journal.get(entry.uuid), self.compute), time.time())
+            self.journal.get(entry.uuid), self.clients()), time.time())
         self.assertEqual('deleted', fields['state'])
 
     def test_refused_entry_is_failed_with_the_clouds_reason(self):
         entry = self.pending('g')
         self.journal.mark_failed(entry.uuid, 'Invalid flavor (HTTP 400)')
         entry = self.journal.get(entry.uuid)
-        fields = tasks.view(entry, tasks.observe(entry, self.compute),
+        fields = tasks.view(entry, tasks.observe(entry, self.clients()),
                             time.time())
         self.assertEqual(('failed', 'Invalid flavor (HTTP 400)'),
                          (fields['state'], fields['error']))
@@ -149,7 +156,7 @@ class TestEvents(TaskTestCase):
                 {'event': 'compute__do_build_and_run_instance',
                  'result': 'Success', 'start_time': 't0',
                  'finish_time': 't1', 'details': None}]}})
-        fields = tasks.view(entry, tasks.observe(entry, self.compute),
+        fields = tasks.view(entry, tasks.observe(entry, self.clients()),
                             time.time())
         self.assertEqual('req-c', fields['request_id'])
         self.assertEqual([{'event': 'compute__do_build_and_run_instance',
@@ -181,7 +188,7 @@ class TestSwapStates(TaskTestCase):
         self.mock.get(ACTIONS + '/req-s', json={'instanceAction': {
             'action': 'swap_volume', 'request_id': 'req-s',
             'message': message, 'events': events}})
-        return tasks.observe_swap(self.compute, 's1', 'req-s')
+        return swap_volume.observe_swap(self.compute, 's1', 'req-s')
 
     def test_started_swap_is_accepted(self):
         self.assertEqual('accepted', self.observe([
@@ -214,7 +221,7 @@ class TestResume(TaskTestCase):
                 {'id': 'id-' + m, 'status': 'ACTIVE', 'tags': [m],
                  'created': LONG_AGO} for m in wanted if m in found]}
         self.mock.get(NOVA + '/servers/detail', json=detail)
-        views = tasks.resume(self.journal, self.compute, entries,
+        views = tasks.resume(self.journal, self.clients(), entries,
                              time.time())
         self.assertLessEqual(len(self.mock.request_history), 25)
         self.assertEqual(1000, len(views))
@@ -247,7 +254,7 @@ class TestResume(TaskTestCase):
     def test_a_lost_race_deletes_this_hosts_server_records_the_winner(self):
         entry, deleted = self.race('2026-01-01T00:00:01Z')
         said = []
-        [fields] = tasks.resume(self.journal, self.compute, [entry],
+        [fields] = tasks.resume(self.journal, self.clients(), [entry],
                                 time.time(), say=said.append)
         self.assertTrue(deleted.called)
         self.assertEqual(['theirs'], self.journal.get(entry.uuid)
@@ -262,7 +269,7 @@ class TestResume(TaskTestCase):
             {'id': 'a', 'status': 'BUILD', 'created': now,
              'tags': [self.pending('g').marker]}]})
         entry = self.journal.entries('pending')[0]
-        [fields] = tasks.resume(self.journal, self.compute, [entry],
+        [fields] = tasks.resume(self.journal, self.clients(), [entry],
                                 time.time())
         self.assertEqual('accepted', fields['state'])
         self.assertEqual('pending', self.journal.get(entry.uuid).state)
@@ -270,7 +277,7 @@ class TestResume(TaskTestCase):
     def test_fresh_attempts_are_left_alone(self):
         entry = self.pending('g', age=0.5)
         self.servers()
-        [fields] = tasks.resume(self.journal, self.compute, [entry],
+        [fields] = tasks.resume(self.journal, self.clients(), [entry],
                                 time.time())
         self.assertEqual('pending', fields['state'])
         self.assertIsNone(self.journal.get(entry.uuid).error)
@@ -282,7 +289,7 @@ class TestFromCloud(TaskTestCase):
         tag = tokens.derive_tag(SCOPE, 'g', prefix='task')
         self.servers({'id': 's1', 'status': 'BUILD', 'tags': [tag]})
         self.no_actions()
-        [fields] = tasks.show_by_tag(self.journal, self.compute, SCOPE, 'g',
+        [fields] = tasks.show_by_tag(self.journal, self.clients(), SCOPE, 'g',
                                      time.time())
         self.assertEqual(('server.create', 'accepted', 's1', 'g'),
                          (fields['task'], fields['state'],
@@ -291,7 +298,7 @@ class TestFromCloud(TaskTestCase):
                          fields['uuid'])
         [query] = [r.qs for r in self.mock.request_history
                    if r.path.endswith('/servers/detail')]
-        self.assertEqual(sorted([tag, tasks.swap_marker(SCOPE, 'g')]),
+        self.assertEqual(sorted([tag, swap_volume.swap_marker(SCOPE, 'g')]),
                          sorted(query['tags-any'][0].split(',')))
 
     def sent_from_another_host(self, operation, token='T', tag='g'):
@@ -302,35 +309,36 @@ class TestFromCloud(TaskTestCase):
         return request.task_id, request.markers()
 
     def test_token_and_tag_show_the_sending_hosts_id_from_another(self):
-        task_id, markers = self.sent_from_another_host(tasks.CREATE)
-        self.assertEqual(jmod.entry_id(SCOPE.key, tasks.CREATE, 'token:T'),
+        task_id, markers = self.sent_from_another_host(server_tasks.CREATE)
+        self.assertEqual(jmod.entry_id(SCOPE.key, server_tasks.CREATE,
+                                       'token:T'),
                          task_id)
         self.servers({'id': 's1', 'status': 'ACTIVE', 'tags': markers,
                       'created': LONG_AGO})
         self.no_actions()
-        [fields] = tasks.show_by_tag(self.journal, self.compute, SCOPE, 'g',
+        [fields] = tasks.show_by_tag(self.journal, self.clients(), SCOPE, 'g',
                                      time.time())
         self.assertEqual((task_id, 's1'), (fields['uuid'],
                                            fields['resource']))
 
     def test_a_keypair_is_found_by_tag_from_another_host(self):
-        task_id, markers = self.sent_from_another_host(tasks.KEYPAIR)
+        task_id, markers = self.sent_from_another_host(keypair_kind.OPERATION)
         self.servers()
         self.keypairs({'name': 'k1', 'public_key': ' '.join(
             ['ssh-ed25519', 'AAAA', 'me@host'] + markers)},
             {'name': 'k2', 'public_key': 'ssh-ed25519 AAAA other'})
-        [fields] = tasks.show_by_tag(self.journal, self.compute, SCOPE, 'g',
+        [fields] = tasks.show_by_tag(self.journal, self.clients(), SCOPE, 'g',
                                      time.time())
         self.assertEqual(('keypair.create', 'succeeded', 'k1', task_id),
                          (fields['task'], fields['state'],
                           fields['resource'], fields['uuid']))
 
     def test_an_id_from_another_host_is_found_on_the_cloud(self):
-        task_id, markers = self.sent_from_another_host(tasks.CREATE)
+        task_id, markers = self.sent_from_another_host(server_tasks.CREATE)
         self.servers({'id': 's1', 'status': 'BUILD', 'tags': markers,
                       'created': LONG_AGO})
         self.no_actions()
-        [fields] = tasks.show_by_id(self.journal, self.compute, SCOPE,
+        [fields] = tasks.show_by_id(self.journal, self.clients(), SCOPE,
                                     task_id, time.time())
         self.assertEqual((task_id, 'server.create', 'accepted', 's1'),
                          (fields['uuid'], fields['task'], fields['state'],
@@ -341,11 +349,11 @@ class TestFromCloud(TaskTestCase):
                       query['tags-any'][0].split(','))
 
     def test_a_keypair_id_from_another_host_is_found_on_the_cloud(self):
-        task_id, markers = self.sent_from_another_host(tasks.KEYPAIR)
+        task_id, markers = self.sent_from_another_host(keypair_kind.OPERATION)
         self.servers()
         self.keypairs({'name': 'k1', 'public_key': ' '.join(
             ['ssh-ed25519', 'AAAA'] + markers)})
-        [fields] = tasks.show_by_id(self.journal, self.compute, SCOPE,
+        [fields] = tasks.show_by_id(self.journal, self.clients(), SCOPE,
                                     task_id, time.time())
         self.assertEqual(('keypair.create', 'k1'),
                          (fields['task'], fields['resource']))
@@ -353,10 +361,10 @@ class TestFromCloud(TaskTestCase):
     def test_an_unknown_id_is_nothing(self):
         self.servers()
         self.assertEqual([], tasks.show_by_id(
-            self.journal, self.compute, SCOPE,
+            self.journal, self.clients(), SCOPE,
             '0e1d9a5e-5d0c-4a43-9f0e-6f2b8e1d7a31', time.time()))
         self.assertEqual([], tasks.show_by_id(
-            self.journal, self.compute, SCOPE, 'not-an-id', time.time()))
+            self.journal, self.clients(), SCOPE, 'not-an-id', time.time()))
 
 
 class NoBlockStorage:
@@ -406,7 +414,7 @@ class TestCommands(TaskTestCase):
 
     def test_show_with_several_matches_is_an_error(self):
         create_tag = tokens.derive_tag(SCOPE, 'g', prefix='task')
-        swap_tag = tasks.swap_marker(SCOPE, 'g')
+        swap_tag = swap_volume.swap_marker(SCOPE, 'g')
         self.servers({'id': 's1', 'status': 'ACTIVE', 'tags': [create_tag]},
                      {'id': 's2', 'status': 'ACTIVE', 'tags': [swap_tag]})
         self.no_actions()

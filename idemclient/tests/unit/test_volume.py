@@ -11,11 +11,13 @@ import fixtures
 import testtools
 
 from idemclient.clients import block_storage as volume_api
+from idemclient import contract
 from idemclient.core.errors import IdemError
 from idemclient.core import idempotent
 from idemclient.core import journal as jmod
 from idemclient.core.token import Scope
 from idemclient.kinds import backup as backup_kind
+from idemclient.kinds import cinder_tasks
 from idemclient.kinds import snapshot as snapshot_kind
 from idemclient.kinds import volume as volume_kind
 from idemclient import tasks
@@ -137,8 +139,9 @@ class TestTasks(VolumeTestCase):
         for status, state in (('creating', 'accepted'),
                               ('available', 'succeeded'),
                               ('in-use', 'succeeded')):
-            observation = tasks.observe_cinder(self.client, tasks.VOLUME, {
-                'id': V1, 'status': status})
+            observation = cinder_tasks.judge(
+                self.client, volume_kind.OPERATION, {'id': V1,
+                                                     'status': status})
             self.assertEqual(state, observation.state, status)
 
     def test_an_error_says_cinders_own_reason(self):
@@ -146,7 +149,7 @@ class TestTasks(VolumeTestCase):
             {'user_message': 'old', 'created_at': '2026-01-01T00:00:00'},
             {'user_message': 'create volume:Could not find any available '
              'weighted backend.', 'created_at': '2026-01-02T00:00:00'}]})
-        observation = tasks.observe_cinder(self.client, tasks.VOLUME, {
+        observation = cinder_tasks.judge(self.client, volume_kind.OPERATION, {
             'id': V1, 'status': 'error'})
         self.assertEqual(('failed', 'create volume:Could not find any '
                           'available weighted backend.'),
@@ -160,10 +163,12 @@ class TestTasks(VolumeTestCase):
             {'id': V1, 'status': 'available', 'metadata': metadata}]})
         compute = mock.Mock(servers_by_any_tag=lambda tags: [],
                             keypairs=lambda: [])
-        by_tag = tasks.show_by_tag(self.journal, compute, SCOPE, 'g',
-                                   time.time(), self.volumes)
-        by_id = tasks.show_by_id(self.journal, compute, SCOPE,
-                                 request.task_id, time.time(), self.volumes)
+        clients = contract.Clients(compute=lambda: compute,
+                                   volumes=self.volumes)
+        by_tag = tasks.show_by_tag(self.journal, clients, SCOPE, 'g',
+                                   time.time())
+        by_id = tasks.show_by_id(self.journal, clients, SCOPE,
+                                 request.task_id, time.time())
         for [fields] in (by_tag, by_id):
             self.assertEqual((request.task_id, 'volume.create', 'succeeded',
                               V1), (fields['uuid'], fields['task'],
@@ -176,8 +181,8 @@ class TestTasks(VolumeTestCase):
             {'id': 'v%d' % i, 'status': 'available', 'metadata': {
                 'idemclient:marker': r.marker}}
             for i, r in enumerate(requests[:10])])
-        views = tasks.resume(self.journal, mock.Mock(), entries,
-                             time.time(), volumes=self.volumes)
+        views = tasks.resume(self.journal, contract.Clients(
+            volumes=self.volumes), entries, time.time())
         self.assertEqual(1, listed.call_count)
         self.assertEqual(10, len(self.journal.entries('done')))
         self.assertEqual(['v0'], self.journal.get(entries[0].uuid)
@@ -230,12 +235,12 @@ class TestSnapshotsAndBackups(VolumeTestCase):
     def test_a_backup_creating_for_long_names_the_way_out(self):
         started = time.strftime('%Y-%m-%dT%H:%M:%S.000000',
                                 time.gmtime(time.time() - 7200))
-        stuck = tasks.observe_cinder(self.client, tasks.BACKUP, {
+        stuck = cinder_tasks.judge(self.client, backup_kind.OPERATION, {
             'id': 'b', 'status': 'creating', 'created_at': started})
         self.assertEqual('accepted', stuck.state)
         self.assertIn('openstack backup reset-state --state error b',
                       stuck.error)
-        fresh = tasks.observe_cinder(self.client, tasks.BACKUP, {
+        fresh = cinder_tasks.judge(self.client, backup_kind.OPERATION, {
             'id': 'b', 'status': 'creating', 'created_at': time.strftime(
                 '%Y-%m-%dT%H:%M:%S', time.gmtime())})
         self.assertIsNone(fresh.error)
@@ -247,20 +252,20 @@ class TestSnapshotsAndBackups(VolumeTestCase):
         self.useFixture(fixtures.EnvironmentVariable(
             'IDEMCLIENT_BACKUP_STUCK_SECONDS'))
         self.assertIsNone(
-            tasks.observe_cinder(self.client, tasks.BACKUP, body).error)
+            cinder_tasks.judge(self.client, backup_kind.OPERATION, body).error)
         self.useFixture(fixtures.EnvironmentVariable(
             'IDEMCLIENT_BACKUP_STUCK_SECONDS', '60'))
-        stuck = tasks.observe_cinder(self.client, tasks.BACKUP, body)
+        stuck = cinder_tasks.judge(self.client, backup_kind.OPERATION, body)
         self.assertRegex(stuck.error, 'creating for 9[0-9] seconds')
         self.assertIsNone(  # volumes are never called stuck
-            tasks.observe_cinder(self.client, tasks.VOLUME, body).error)
+            cinder_tasks.judge(self.client, volume_kind.OPERATION, body).error)
 
     def test_a_bad_stuck_threshold_is_refused(self):
         for bad in ('soon', '-5', 'nan'):
             self.useFixture(fixtures.EnvironmentVariable(
                 'IDEMCLIENT_BACKUP_STUCK_SECONDS', bad))
             self.assertRaisesRegex(ValueError, 'must be a number of seconds',
-                                   tasks.stuck_seconds)
+                                   cinder_tasks.stuck_seconds)
 
 
 class TestBackupsBefore343(VolumeTestCase):
