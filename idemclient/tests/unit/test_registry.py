@@ -3,12 +3,14 @@ stored stays as it was, and everything else agrees with it."""
 
 import testtools
 
+from idemclient import contract
 from idemclient.core import registry
 from idemclient.core import token
 from idemclient import hooks
 from idemclient.kinds import cinder_tasks
 from idemclient.kinds import glance_tasks
 from idemclient.kinds import neutron_tasks
+from idemclient import tasks
 
 # Journal operations and task-id marker prefixes as idemclient stored them
 # in journals and on clouds before the registry existed (commit 18c81e4).
@@ -54,3 +56,10 @@ class TestRegistry(testtools.TestCase):
                 continue
             module = importlib.import_module(kind.module)
             self.assertEqual(kind.operation, module.OPERATION, kind.module)
+
+    def test_every_operation_has_a_family_observing_its_tasks(self):
+        for kind in registry.KINDS:
+            family = tasks.family(kind.operation)
+            self.assertIsInstance(family, contract.Tasks, kind.operation)
+        self.assertEqual(len(registry.task_modules()), len(tasks.families()))
+        self.assertRaises(ValueError, tasks.family, 'widget.create')
