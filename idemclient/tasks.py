@@ -12,6 +12,7 @@ import datetime
 import importlib
 
 from idemclient.core import converge
+from idemclient.core import idempotent
 from idemclient.core import journal as journal_mod
 from idemclient.core import registry
 from idemclient.observation import Observation
@@ -33,7 +34,7 @@ COLUMNS = ('uuid', 'task', 'state', 'tag', 'resource', 'request_id',
            'client_request_id', 'user_id', 'project_id', 'start_time',
            'last_updated', 'error', 'events')
 # A pending entry younger than this may still be on its way to the cloud.
-SETTLE_SECONDS = 3.0
+SETTLE_SECONDS = idempotent.SETTLE_SECONDS
 
 
 def family(operation):

@@ -2,18 +2,16 @@
 
 import json
 
+from idemclient.clients import base
 from idemclient.clients.errors import ApiError
-from idemclient.clients.errors import raise_for_status
 from idemclient.clients.errors import sdk_error
-from idemclient.clients import once
 
 
 # From here a filter Cinder does not allow is refused, not dropped.
 FILTER_MICROVERSION = '3.31'
-PAGE_LIMIT = 1000
 
 
-class BlockStorageClient:
+class BlockStorageClient(base.ServiceClient):
     """The Cinder calls idemclient needs, one method per REST call."""
 
     # The newest volume microversion idemclient was tested with (Cinder 29's
@@ -21,7 +19,7 @@ class BlockStorageClient:
     MAX_MICROVERSION = '3.71'
 
     def __init__(self, adapter):
-        self.adapter = adapter
+        super().__init__(adapter)
         self._microversion = False  # not negotiated yet
 
     def microversion(self):
@@ -49,15 +47,6 @@ class BlockStorageClient:
                 best = min(tuple(cloud_max[:2]), ours)
                 self._microversion = '%d.%d' % best
         return self._microversion
-
-    def _call(self, method, url, what, **kwargs):
-        try:
-            response = self.adapter.request(
-                url, method, microversion=self.microversion(),
-                raise_exc=False, **kwargs)
-        except Exception as exc:
-            raise sdk_error(exc)
-        return raise_for_status(response, what)
 
     def supports(self, microversion):
         """Whether the version every call is sent at is at least this."""
@@ -87,17 +76,13 @@ class BlockStorageClient:
     def listed(self, collection, params=None, keep=None):
         """Every page of ``GET /<collection>/detail`` (``params`` are
         filters), keeping what ``keep`` accepts."""
-        params = dict(params or {}, limit=PAGE_LIMIT)
-        found = []
-        while True:
-            body = self._call('GET', '/%s/detail' % collection,
-                              'Cannot list %s' % collection,
-                              params=params).json()
-            page = body.get(collection, [])
-            found.extend(item for item in page if keep is None or keep(item))
-            if len(page) < PAGE_LIMIT or not body.get(collection + '_links'):
-                return found
-            params['marker'] = page[-1]['id']
+        return self._listed('/%s/detail' % collection,
+                            'Cannot list %s' % collection, collection,
+                            params, keep)
+
+    @staticmethod
+    def _has_next(body, key):
+        return bool(body.get(key + '_links'))
 
     def get_volume(self, volume_id):
         """The volume, or None if it no longer exists."""
@@ -105,14 +90,9 @@ class BlockStorageClient:
 
     def get(self, collection, item_id):
         """One item (a volume, snapshot, backup), or None if it is gone."""
-        try:
-            return self._call('GET', '/%s/%s' % (collection, item_id),
-                              'Cannot show %s %s' % (collection[:-1], item_id)
-                              ).json()[collection[:-1]]
-        except ApiError as exc:
-            if exc.status_code == 404:
-                return None
-            raise
+        return self._shown('/%s/%s' % (collection, item_id),
+                           'Cannot show %s %s' % (collection[:-1], item_id),
+                           collection[:-1])
 
     def messages_about(self, resource_id):
         """Cinder's user messages about a resource (why it failed), newest
@@ -127,10 +107,6 @@ class BlockStorageClient:
             return []
         return sorted(messages, key=lambda m: m.get('created_at') or '',
                       reverse=True)
-
-    def guarded_create(self, create, request_id, client_token):
-        return once.guarded_create(self.adapter, create, request_id,
-                                   client_token)
 
     def get_backup(self, backup_id):
         return self._call('GET', '/backups/%s' % backup_id,

@@ -5,11 +5,10 @@ The client wraps the keystoneauth Adapter OSC already holds for the service
 discovery.
 """
 
-from idemclient.clients.errors import ApiError
-from idemclient.clients.errors import raise_for_status
+from idemclient.clients import base
+from idemclient.clients import errors
 from idemclient.clients.errors import request_id_of
 from idemclient.clients.errors import sdk_error
-from idemclient.clients import once
 
 # Below 2.26 Nova silently ignores ?tags= and returns every server: a lookup
 # sent at an older microversion would adopt somebody else's server.
@@ -20,28 +19,24 @@ TAGS_AT_CREATE_MICROVERSION = '2.52'
 KEYPAIR_MICROVERSION = '2.10'
 # Keypair lists take limit and marker from 2.35.
 KEYPAIR_LIST_MICROVERSION = '2.35'
-# Nova answers at most this many servers per page.
-PAGE_LIMIT = 1000
 # Instance action events: shown to non-admins from 2.51, with a "details"
 # message from 2.84; older clouds still list the actions.
 ACTION_MICROVERSIONS = ('2.84', '2.51', '2.21')
 
 
-class ComputeClient:
+class ComputeClient(base.ServiceClient):
     """The Nova calls idemclient needs, one method per REST call."""
 
     def __init__(self, adapter):
-        self.adapter = adapter
+        super().__init__(adapter)
         self._detail_version = None
 
     def _get(self, url, what, microversion, params=None):
-        try:
-            response = self.adapter.get(url, params=params,
-                                        microversion=microversion,
-                                        raise_exc=False)
-        except Exception as exc:  # keystoneauth connection failures
-            raise sdk_error(exc)
-        return raise_for_status(response, what)
+        return self._call('GET', url, what, microversion, params=params)
+
+    @staticmethod
+    def _has_next(body, key):
+        return bool(body.get(key + '_links'))
 
     def supports(self, microversion):
         """Whether both the cloud and any pinned version allow it."""
@@ -89,51 +84,33 @@ class ComputeClient:
         return self._detail_version
 
     def _servers(self, params, wanted):
+        """A Listing of the servers carrying any of ``wanted``, with
+        Nova's clock (``Date``) at the first page."""
         from idemclient.core import converge
-        params = dict(params, limit=PAGE_LIMIT)
         servers, date = [], None
-        microversion = self._detail_microversion()
-        while True:
-            response = self._get('/servers/detail', 'Cannot list servers',
-                                 microversion, params)
+        for response, page in self._pages(
+                '/servers/detail', 'Cannot list servers', 'servers', params,
+                microversion=self._detail_microversion()):
             if date is None:
                 date = converge.http_date(response.headers.get('Date'))
-            body = response.json()
-            page = body.get('servers', [])
             servers.extend(s for s in page
                            if wanted.intersection(s.get('tags') or []))
-            if len(page) < PAGE_LIMIT or not body.get('servers_links'):
-                return converge.Listing(servers, date)
-            params['marker'] = page[-1]['id']
+        return converge.Listing(servers, date)
 
     def delete_server(self, server_id):
         """Delete a server; one already gone is not an error."""
         try:
-            self._send('DELETE', '/servers/%s' % server_id,
+            self._call('DELETE', '/servers/%s' % server_id,
                        'Cannot delete server %s' % server_id, '2.1')
-        except ApiError as exc:
+        except errors.ApiError as exc:
             if exc.status_code != 404:
                 raise
 
     def get_server(self, server_id):
         """The server, or None if it no longer exists."""
-        try:
-            return self._get('/servers/%s' % server_id,
-                             'Cannot show server %s' % server_id,
-                             TAG_FILTER_MICROVERSION).json()['server']
-        except ApiError as exc:
-            if exc.status_code == 404:
-                return None
-            raise
-
-    def _send(self, method, url, what, microversion, **kwargs):
-        try:
-            response = self.adapter.request(url, method,
-                                            microversion=microversion,
-                                            raise_exc=False, **kwargs)
-        except Exception as exc:
-            raise sdk_error(exc)
-        return raise_for_status(response, what)
+        return self._shown('/servers/%s' % server_id,
+                           'Cannot show server %s' % server_id, 'server',
+                           microversion=TAG_FILTER_MICROVERSION)
 
     def _best(self, microversions):
         return next((mv for mv in microversions if self.supports(mv)),
@@ -168,12 +145,12 @@ class ComputeClient:
                          '2.1').json()['volumeAttachments']
 
     def add_server_tag(self, server_id, tag):
-        self._send('PUT', '/servers/%s/tags/%s' % (server_id, tag),
+        self._call('PUT', '/servers/%s/tags/%s' % (server_id, tag),
                    'Cannot tag server %s' % server_id,
                    TAG_FILTER_MICROVERSION)
 
     def remove_server_tag(self, server_id, tag):
-        self._send('DELETE', '/servers/%s/tags/%s' % (server_id, tag),
+        self._call('DELETE', '/servers/%s/tags/%s' % (server_id, tag),
                    'Cannot untag server %s' % server_id,
                    TAG_FILTER_MICROVERSION)
 
@@ -183,7 +160,7 @@ class ComputeClient:
 
         Sent once: like a create, a swap is repeated only after a lookup.
         """
-        response = self._send(
+        response = self._call(
             'PUT', '/servers/%s/os-volume_attachments/%s'
             % (server_id, old_volume_id),
             'Cannot swap volume %s of server %s' % (old_volume_id,
@@ -196,33 +173,18 @@ class ComputeClient:
     def get_keypair(self, name, user_id=None):
         """The keypair, or None if the name is free."""
         params = {'user_id': user_id} if user_id else None
-        try:
-            return self._get('/os-keypairs/%s' % name,
-                             'Cannot show keypair %s' % name,
-                             KEYPAIR_MICROVERSION, params).json()['keypair']
-        except ApiError as exc:
-            if exc.status_code == 404:
-                return None
-            raise
+        return self._shown('/os-keypairs/%s' % name,
+                           'Cannot show keypair %s' % name, 'keypair',
+                           microversion=KEYPAIR_MICROVERSION, params=params)
 
     def keypairs(self):
         """The caller's keypairs with their public keys (every page)."""
-        params = {'limit': PAGE_LIMIT}
-        found = []
-        while True:
-            body = self._get('/os-keypairs', 'Cannot list keypairs',
-                             KEYPAIR_LIST_MICROVERSION if self.supports(
-                                 KEYPAIR_LIST_MICROVERSION) else '2.2',
-                             params).json()
-            page = [k['keypair'] for k in body.get('keypairs', [])]
-            found.extend(page)
-            if len(page) < PAGE_LIMIT or not body.get('keypairs_links'):
-                return found
-            params['marker'] = page[-1]['name']
-
-    def guarded_create(self, create, request_id, client_token):
-        return once.guarded_create(self.adapter, create, request_id,
-                                   client_token)
+        microversion = KEYPAIR_LIST_MICROVERSION if self.supports(
+            KEYPAIR_LIST_MICROVERSION) else '2.2'
+        return [entry['keypair'] for entry in self._listed(
+            '/os-keypairs', 'Cannot list keypairs', 'keypairs',
+            marker_of=lambda entry: entry['keypair']['name'],
+            microversion=microversion)]
 
 
 def _version(text):

@@ -1,40 +1,28 @@
 """The Glance calls idemclient needs, one method per REST call."""
 
-from idemclient.clients.errors import ApiError
-from idemclient.clients import once
-from idemclient.clients import plain
+from idemclient.clients import base
 
-PAGE_LIMIT = 1000
 OCTETS = {'Content-Type': 'application/octet-stream'}
 
 
-class ImageClient(plain.PlainClient):
+class ImageClient(base.ServiceClient):
     """Shows, property lookups, data uploads and guarded creates over the
     SDK's image proxy (its endpoint is the versioned ``/v2``)."""
 
     def get(self, image_id):
         """The image, or None: never made, deleted, or not visible."""
-        try:
-            return self._call('GET', '/images/%s' % image_id,
-                              'Cannot show image %s' % image_id).json()
-        except ApiError as exc:
-            if exc.status_code == 404:
-                return None
-            raise
+        return self._shown('/images/%s' % image_id,
+                           'Cannot show image %s' % image_id)
 
     def with_property(self, key, value):
         """Every visible image whose property ``key`` is ``value`` (Glance
         filters on the server), every page, oldest first."""
-        params = {key: value, 'limit': PAGE_LIMIT,
-                  'sort_key': 'created_at', 'sort_dir': 'asc'}
-        found = []
-        while True:
-            page = self._call('GET', '/images', 'Cannot list images',
-                              params=params).json().get('images', [])
-            found.extend(page)
-            if len(page) < PAGE_LIMIT:
-                return found
-            params['marker'] = page[-1]['id']
+        return self._listed('/images', 'Cannot list images', 'images', {
+            key: value, 'sort_key': 'created_at', 'sort_dir': 'asc'})
+
+    @staticmethod
+    def _has_next(body, key):
+        return True  # Glance's last page is the short one
 
     def upload(self, image_id, data, size=None):
         """Put the image's data (``PUT /images/{id}/file``); Glance takes it
@@ -54,7 +42,3 @@ class ImageClient(plain.PlainClient):
         self._call('POST', '/images/%s/import' % image_id,
                    'Cannot import the data of image %s' % image_id,
                    json={'method': {'name': method}})
-
-    def guarded_create(self, create, request_id, client_token):
-        return once.guarded_create(self.adapter, create, request_id,
-                                   client_token)

@@ -18,6 +18,10 @@ _FIELD_DIGEST_LENGTH = 8
 # Secrets are never fingerprinted: the digest ends up in server metadata.
 EXCLUDED = frozenset({'admin_password', 'adminPass'})
 
+# The metadata key a resource's fingerprint rides under where metadata
+# takes ':' (Nova's and Cinder's); stored by released versions.
+METADATA_KEY = 'idemclient:params'
+
 
 def _plain(value):
     """JSON for values the CLI may hand over that JSON cannot encode."""

@@ -5,6 +5,7 @@ guarded (``clients.once``)."""
 import importlib
 
 from idemclient.clients import errors
+from idemclient import context
 from idemclient import contract
 
 
@@ -44,6 +45,18 @@ class WrappedCreate(contract.Kind):
         return idempotent.Request.for_create(cls.operation, scope, kwargs,
                                              client_token, task_tag,
                                              target=kwargs.get('name'))
+
+    @classmethod
+    def run(cls, app, proxy, kwargs, token, task_tag, say, make):
+        """What a wrapped create call does: the request for ``kwargs`` in
+        the caller's scope, and the kind ``make(request)`` gives run once
+        (``core.idempotent``) with this command's journal and lock."""
+        from idemclient.core import idempotent
+        request = cls.request_for(context.scope_of(app, proxy), kwargs,
+                                  token, task_tag)
+        return idempotent.run_once(context.journal_path(app), request,
+                                   make(request), say,
+                                   context.coordination_url(app))
 
     def marked(self, kwargs):
         """The create call's arguments with the request's markers."""

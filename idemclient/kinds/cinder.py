@@ -14,7 +14,6 @@ here. A cloud too old for the kind is refused before anything is sent.
 
 from idemclient.clients import block_storage as volume_api
 from idemclient.clients import errors
-from idemclient import context
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
 from idemclient.core import token as tokens
@@ -22,7 +21,7 @@ from idemclient.kinds import base
 from idemclient import wrapping
 
 MARKER_KEY = 'idemclient:marker'
-FINGERPRINT_KEY = 'idemclient:params'
+FINGERPRINT_KEY = fp.METADATA_KEY
 TAG_KEY = 'idemclient:tag'    # the task tag's marker, when one was given
 TASK_KEY = 'idemclient:task'  # the task id's marker
 
@@ -76,12 +75,9 @@ class CinderKind(base.WrappedCreate):
                     '--client-token and --task-tag need block storage API '
                     '%s or later for %ss; this cloud does not offer it. '
                     'Nothing was sent.' % (cls.microversion, cls.noun))
-            request = cls.request_for(context.scope_of(app, proxy), kwargs,
-                                      token, task_tag)
-            return idempotent.run_once(
-                context.journal_path(app), request,
-                cls(client, original, kwargs, request), say,
-                context.coordination_url(app))
+            return cls.run(app, proxy, kwargs, token, task_tag, say,
+                           lambda request: cls(client, original, kwargs,
+                                               request))
 
         wrapping.wrap(proxy, cls.create_call, create)
         return base.Finished()

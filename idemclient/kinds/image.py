@@ -20,7 +20,6 @@ import uuid
 
 from idemclient.clients import errors
 from idemclient.clients import image as image_api
-from idemclient import context
 from idemclient.core import failpoints
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
@@ -244,14 +243,15 @@ class ImageKind(base.WrappedCreate):
         original = post_only(proxy, proxy.create_image)
 
         def create_image(**kwargs):
-            request = cls.request_for(context.scope_of(app, proxy),
-                                      fingerprinted(kwargs), token, task_tag)
-            kind = cls(image_api.ImageClient(proxy), original, kwargs,
-                       request, say)
-            image = idempotent.run_once(
-                context.journal_path(app), request, kind, say,
-                context.coordination_url(app))
-            return kind.finish(image)
+            made = []
+
+            def make(request):
+                made.append(cls(image_api.ImageClient(proxy), original,
+                                kwargs, request, say))
+                return made[0]
+            image = cls.run(app, proxy, fingerprinted(kwargs), token,
+                            task_tag, say, make)
+            return made[0].finish(image)
 
         wrapping.wrap(proxy, 'create_image', create_image)
         return base.Finished()

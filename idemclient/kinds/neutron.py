@@ -24,7 +24,6 @@ import re
 
 from idemclient.clients import errors
 from idemclient.clients import network as network_api
-from idemclient import context
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
 from idemclient.core import token as tokens
@@ -158,13 +157,12 @@ class NeutronKind(base.WrappedCreate):
         def create(**kwargs):
             tagged = bool(cls.tags_extension and proxy.find_extension(
                 cls.tags_extension, ignore_missing=True))
-            request = cls.request_for(context.scope_of(app, proxy), kwargs,
-                                      token, task_tag)
-            cls.marked_kwargs(kwargs, request, tagged)  # refused: not sent
-            return idempotent.run_once(
-                context.journal_path(app), request,
-                cls(network_api.NetworkClient(proxy), original, kwargs,
-                    request, tagged), say, context.coordination_url(app))
+
+            def make(request):
+                cls.marked_kwargs(kwargs, request, tagged)  # refused here
+                return cls(network_api.NetworkClient(proxy), original,
+                           kwargs, request, tagged)
+            return cls.run(app, proxy, kwargs, token, task_tag, say, make)
 
         wrapping.wrap(proxy, cls.create_call, create)
         return base.Finished()

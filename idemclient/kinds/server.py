@@ -27,7 +27,7 @@ from idemclient import wrapping
 
 LOG = logging.getLogger(__name__)
 OPERATION = registry.BY_COMMAND['server create'].operation
-FINGERPRINT_KEY = 'idemclient:params'
+FINGERPRINT_KEY = fp.METADATA_KEY
 
 
 def _sdk_server(body):

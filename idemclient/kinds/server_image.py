@@ -11,7 +11,6 @@ should a later snapshot have inherited it) is the request's.
 
 from idemclient.clients import compute as compute_api
 from idemclient.clients import image as image_api
-from idemclient import context
 from idemclient.core import idempotent
 from idemclient.core import registry
 from idemclient.core import token as tokens
@@ -76,14 +75,12 @@ class ServerImageKind(base.WrappedCreate):
         def create_server_image(server, name, metadata=None, **options):
             kwargs = dict(options, server=server, name=name,
                           metadata=metadata)
-            request = cls.request_for(context.scope_of(app, proxy), kwargs,
-                                      token, task_tag)
-            return idempotent.run_once(
-                context.journal_path(app), request,
-                cls(compute_api.ComputeClient(proxy),
-                    image_api.ImageClient(app.client_manager.image),
-                    original, kwargs, request),
-                say, context.coordination_url(app))
+            return cls.run(app, proxy, kwargs, token, task_tag, say,
+                           lambda request: cls(
+                               compute_api.ComputeClient(proxy),
+                               image_api.ImageClient(
+                                   app.client_manager.image),
+                               original, kwargs, request))
 
         wrapping.wrap(proxy, 'create_server_image', create_server_image)
         return base.Finished()

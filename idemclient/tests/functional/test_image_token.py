@@ -19,6 +19,8 @@ HOSTS = 8
 # carrying this metadata (cloud/nova_peer.py): 'stick' leaves it queued,
 # 'fail' makes it fail.
 SNAPSHOT_KEY = 'idemclient-test:snapshot'
+# How long the fake driver takes to snapshot such a server.
+SNAPSHOT_SECONDS_KEY = 'idemclient-test:snapshot-seconds'
 
 
 class ImageTestCase(base.FunctionalTestCase):
@@ -248,11 +250,18 @@ class TestServerImage(ImageTestCase, crash_matrix.CrashMatrix):
     def test_eight_hosts_at_once_one_snapshot(self):
         """The proxy holds the eight createImage calls until all are in
         flight at once. Nova takes one snapshot and refuses the others
-        while it snapshots: with a 409, or (Nova 34) with a 500 after
-        making a Glance image that stays queued, with no data, for ever.
-        A run answered 500 says the outcome is unknown; run again, it
-        prints the one snapshot. Everything Glance holds is counted: the
-        snapshot, and one orphan per 500, no more."""
+        while it snapshots (the server's task state): with a 409, or
+        (Nova 34) with a 500 after making a Glance image that stays
+        queued, with no data, for ever. A run answered 500 says the
+        outcome is unknown; run again, it prints the one snapshot.
+        Everything Glance holds is counted: the snapshot, and one orphan
+        per 500, no more.
+
+        The snapshot takes 5 s here, as a real one does: the local fake
+        driver's takes milliseconds, and a createImage that reaches Nova
+        after the first snapshot ended makes a second one (a gap that
+        tokens.rst names and only a reservation closes)."""
+        self.server = self.server_with(SNAPSHOT_SECONDS_KEY + '=5')
         name, token = 's8-' + self.uid, 'tok-' + self.uid
         args = self.create_args(name, token) + ('-f', 'value', '-c', 'id')
         action = r'/servers/%s/action$' % self.server

@@ -175,14 +175,15 @@ class TestPortWithoutTagsExtension(NetworkTestCase):
 class TestListing(NetworkTestCase):
 
     def test_every_page_is_read(self):
-        first = [{'id': 'a%04d' % i} for i in range(network_api.PAGE_LIMIT)]
+        limit = network_api.NetworkClient.PAGE_LIMIT
+        first = [{'id': 'a%04d' % i} for i in range(limit)]
         self.mock.get(NEUTRON + '/routers', [
             {'json': {'routers': first, 'routers_links': [
                 {'rel': 'next', 'href': NEUTRON + '/routers?marker=x'}]}},
             {'json': {'routers': [{'id': 'last'}]}}])
         found = network_api.NetworkClient(self.proxy).listed('routers')
-        self.assertEqual(network_api.PAGE_LIMIT + 1, len(found))
-        self.assertEqual(['a%04d' % (network_api.PAGE_LIMIT - 1)],
+        self.assertEqual(limit + 1, len(found))
+        self.assertEqual(['a%04d' % (limit - 1)],
                          self.mock.last_request.qs['marker'])
 
 

@@ -19,7 +19,7 @@ records an instance fault, but the ``createImage`` action's only event,
 ``snapshot_instance`` hands the work to a thread and returns, and the
 event ends with it. The metadata item BUILD_KEY makes the server's build
 take that many seconds (at most 120): a server seen in ``BUILD`` while a
-client polls it.
+client polls it; SNAPSHOT_SECONDS_KEY does the same for a snapshot.
 
 Usage: python nova_peer.py --port P --keystone-url URL --glance-url URL
                            --state-dir D --ready-file F --log-file L
@@ -61,6 +61,7 @@ _FAKE_SNAPSHOT = fake.FakeDriver.snapshot
 _FAKE_SPAWN = fake.FakeDriver.spawn
 SNAPSHOT_KEY = 'idemclient-test:snapshot'
 BUILD_KEY = 'idemclient-test:build-seconds'
+SNAPSHOT_SECONDS_KEY = 'idemclient-test:snapshot-seconds'
 SNAPSHOT_BYTES = 64 * 1024
 
 
@@ -162,7 +163,11 @@ def _snapshot(self, context, instance, image_id, update_task_state):
     """The fake driver's snapshot, then what a real driver does next:
     upload the disk, so that the image turns ``active``; or, on the
     server's request (SNAPSHOT_KEY), nothing (``stick``) or an error
-    (``fail``)."""
+    (``fail``). SNAPSHOT_SECONDS_KEY makes it take that long (at most
+    120 s), the server's task state pending meanwhile, as a real disk's
+    snapshot is."""
+    time.sleep(min(float(instance.metadata.get(SNAPSHOT_SECONDS_KEY) or 0),
+                   120))
     _FAKE_SNAPSHOT(self, context, instance, image_id, update_task_state)
     how = instance.metadata.get(SNAPSHOT_KEY)
     if how == 'stick':
