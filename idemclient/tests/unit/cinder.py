@@ -2,11 +2,9 @@
 session, answering its version document with the ``cloud_max`` a test
 class sets."""
 
-from keystoneauth1 import adapter
-from keystoneauth1 import session
-from keystoneauth1 import token_endpoint
-from requests_mock.contrib import fixture as rm_fixture
 import testtools
+
+from idemclient.tests.unit import shared
 
 ROOT = 'http://cinder.example'
 CINDER = ROOT + '/v3/proj'
@@ -26,10 +24,9 @@ class CinderTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.mock = self.useFixture(rm_fixture.Fixture())
+        cinder = self.useFixture(shared.MockedService(CINDER,
+                                                      'block-storage'))
+        self.mock, self.adapter = cinder.mock, cinder.adapter
         for url in (ROOT, ROOT + '/', ROOT + '/v3', ROOT + '/v3/', CINDER,
                     CINDER + '/'):
             self.mock.get(url, json=versions(self.cloud_max))
-        sess = session.Session(auth=token_endpoint.Token(CINDER, 'tok'))
-        self.adapter = adapter.Adapter(sess, service_type='block-storage',
-                                       endpoint_override=CINDER)

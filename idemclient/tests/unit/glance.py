@@ -13,17 +13,13 @@ import json
 import re
 import uuid
 
-from keystoneauth1 import session
-from keystoneauth1 import token_endpoint
 import openstack.connection
-from requests_mock.contrib import fixture as rm_fixture
 import testtools
 
-from idemclient.core.token import Scope
+from idemclient.tests.unit import shared
 
 GLANCE = 'http://glance.example'
-NOVA = 'http://nova.example/v2.1'
-SCOPE = Scope('http://k/v3', 'proj', 'user')
+NOVA = shared.NOVA
 SERVER = '5e7e7000-0000-4000-8000-000000000001'
 
 
@@ -119,15 +115,10 @@ class FakeNova:
         self.busy = False
         self.actions = []
         self.answered = []
-        mock.get('http://nova.example/', json={'versions': [{
-            'id': 'v2.1', 'status': 'CURRENT', 'version': '2.100',
-            'min_version': '2.1',
-            'links': [{'rel': 'self', 'href': NOVA + '/'}]}]})
+        mock.get('http://nova.example/',
+                 json={'versions': [shared.nova_version('2.100')]})
         for url in (NOVA, NOVA + '/'):
-            mock.get(url, json={'version': {
-                'id': 'v2.1', 'status': 'CURRENT', 'version': '2.100',
-                'min_version': '2.1',
-                'links': [{'rel': 'self', 'href': NOVA + '/'}]}})
+            mock.get(url, json={'version': shared.nova_version('2.100')})
         mock.post(NOVA + '/servers/%s/action' % SERVER, json=self._action)
         mock.get(NOVA + '/servers/%s/os-instance-actions' % SERVER,
                  json=lambda r, c: {'instanceActions': self.actions})
@@ -163,11 +154,10 @@ class GlanceTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        mock = self.useFixture(rm_fixture.Fixture())
-        self.glance = FakeGlance(mock)
-        self.nova = FakeNova(mock, self.glance)
-        self.session = session.Session(
-            auth=token_endpoint.Token(GLANCE, 'tok'))
+        glance = self.useFixture(shared.MockedService(GLANCE, 'image'))
+        self.glance = FakeGlance(glance.mock)
+        self.nova = FakeNova(glance.mock, self.glance)
+        self.session = glance.session
         self.connect()
 
     def connect(self):

@@ -7,16 +7,12 @@ import json
 from unittest import mock
 
 from keystoneauth1 import adapter
-from keystoneauth1 import session
-from keystoneauth1 import token_endpoint
 from openstack import exceptions as sdk_exceptions
-from requests_mock.contrib import fixture as rm_fixture
 import testtools
 
-from idemclient.core.token import Scope
+from idemclient.tests.unit import shared
 
 NEUTRON = 'http://neutron.example/v2.0'
-SCOPE = Scope('http://k/v3', 'proj', 'user')
 TAGS_EXTENSION = 'tag-ports-during-bulk-creation'
 
 
@@ -69,9 +65,9 @@ class NeutronTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.mock = self.useFixture(rm_fixture.Fixture())
-        sess = session.Session(auth=token_endpoint.Token(NEUTRON, 'tok'))
-        self.proxy = FakeNetworkProxy(sess, self.extensions)
+        neutron = self.useFixture(shared.MockedService(NEUTRON, 'network'))
+        self.mock = neutron.mock
+        self.proxy = FakeNetworkProxy(neutron.session, self.extensions)
 
     def posted(self, collection, key, item_id='new-id'):
         """Answer creates of ``collection`` with the body sent plus an id."""
@@ -79,7 +75,7 @@ class NeutronTestCase(testtools.TestCase):
             body = json.loads(request.body)[key]
             context.status_code = 201
             return {key: dict(body, id=item_id, status='ACTIVE',
-                              project_id=SCOPE.project_id)}
+                              project_id=shared.SCOPE.project_id)}
         return self.mock.post(NEUTRON + '/' + collection, json=answer)
 
     def listing(self, collection, *items):

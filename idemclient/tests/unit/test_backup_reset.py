@@ -11,6 +11,7 @@ from idemclient.clients import block_storage as volume_api
 from idemclient.clients import errors
 from idemclient.commands import backup as backup_commands
 from idemclient.tests.unit import cinder
+from idemclient.tests.unit import shared
 
 ROOT, CINDER, versions = cinder.ROOT, cinder.CINDER, cinder.versions
 B1, B2, B3 = ('11111111-1111-4111-8111-111111111111',
@@ -37,9 +38,8 @@ class ResetTestCase(cinder.CinderTestCase):
                       for b in (B1, B2, B3)}
 
     def run_command(self, *argv):
-        app = mock.Mock()
-        app.client_manager.sdk_connection.block_storage = self.adapter
-        app.stderr = io.StringIO()
+        app = shared.fake_app(sdk_connection=mock.Mock(
+            block_storage=self.adapter))
         cmd = backup_commands.ResetBackupState(app, None)
         parsed = cmd.get_parser('backup reset-state').parse_args(argv)
         self.stderr = app.stderr

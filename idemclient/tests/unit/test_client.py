@@ -1,16 +1,13 @@
 """The client over a real keystoneauth session, with requests-mock."""
 
-from keystoneauth1 import adapter
 from keystoneauth1 import exceptions as ks_exceptions
-from keystoneauth1 import session
-from keystoneauth1 import token_endpoint
-from requests_mock.contrib import fixture as rm_fixture
 import testtools
 
 from idemclient.clients import compute as client
 from idemclient.clients import errors
+from idemclient.tests.unit import shared
 
-NOVA = 'http://nova.example/v2.1'
+NOVA = shared.NOVA
 
 
 def server(sid, tags, **extra):
@@ -22,12 +19,9 @@ class ClientTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.mock = self.useFixture(rm_fixture.Fixture())
-        sess = session.Session(auth=token_endpoint.Token(NOVA, 'tok'))
-        self.adapter = adapter.Adapter(sess, service_type='compute',
-                                       endpoint_override=NOVA,
-                                       connect_retries=3,
-                                       status_code_retries=3)
+        self.nova = self.useFixture(shared.MockedService(
+            NOVA, 'compute', connect_retries=3, status_code_retries=3))
+        self.mock, self.adapter = self.nova.mock, self.nova.adapter
         self.client = client.ComputeClient(self.adapter)
 
 
@@ -52,15 +46,11 @@ class TestServersByTag(ClientTestCase):
                                         ('2.30', None, '2.30'),
                                         ('2.100', '2.60', '2.60'),
                                         ('2.100', '2.10', '2.26')):
-            self.mock.get(NOVA, json={'version': {
-                'id': 'v2.1', 'status': 'CURRENT', 'version': cloud_max,
-                'min_version': '2.1', 'links': [
-                    {'rel': 'self', 'href': NOVA + '/'}]}})
+            self.mock.get(NOVA, json={
+                'version': shared.nova_version(cloud_max)})
             self.mock.get(NOVA + '/servers/detail', json={'servers': []})
-            fresh = adapter.Adapter(  # no version document cached yet
-                session.Session(auth=token_endpoint.Token(NOVA, 'tok')),
-                service_type='compute', endpoint_override=NOVA,
-                default_microversion=pinned)
+            # no version document cached yet
+            fresh = self.nova.new_adapter(default_microversion=pinned)
             client.ComputeClient(fresh).servers_by_tag('t1')
             self.assertEqual('compute ' + sent, self.mock.last_request
                              .headers['OpenStack-API-Version'])

@@ -25,10 +25,10 @@ import testtools
 
 from idemclient.core import converge
 from idemclient.core import idempotent
-from idemclient.core.token import Scope
 from idemclient.kinds import server as server_kind
+from idemclient.tests.unit import shared
 
-SCOPE = Scope('http://k/v3', 'p', 'u')
+SCOPE = shared.SCOPE
 KWARGS = {'name': 'web1', 'image_id': 'img', 'flavor_id': '1',
           'min_count': 1, 'max_count': 1, 'networks': 'none'}
 # Nova's clock at the start of a scenario: 0.1 s into a whole second, so

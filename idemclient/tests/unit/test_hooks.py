@@ -5,7 +5,6 @@ import os
 import stat
 from unittest import mock
 
-import fixtures
 from openstackclient.compute.v2 import keypair
 from openstackclient.compute.v2 import server
 from osc_lib import exceptions
@@ -13,6 +12,7 @@ from stevedore import extension
 import testtools
 
 from idemclient import hooks
+from idemclient.tests.unit import shared
 
 
 NAMES = {server.CreateServer: 'server create',
@@ -33,11 +33,9 @@ class HookTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.dir = self.useFixture(fixtures.TempDir()).path
-        self.journal = os.path.join(self.dir, 'journal.sqlite')
-        self.app = mock.Mock()
-        self.app.options.idem_journal = self.journal
-        self.app.options.idem_settle_seconds = None
+        journal = self.useFixture(shared.TempJournal())
+        self.dir, self.journal = journal.dir, journal.path
+        self.app = shared.fake_app(self.journal)
         self.compute = self.app.client_manager.compute
         self.original_create_server = self.compute.create_server
         self.original_create_keypair = self.compute.create_keypair

@@ -13,9 +13,9 @@ from idemclient.core.errors import IdemError
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
 from idemclient.core import journal as jmod
-from idemclient.core.token import Scope
+from idemclient.tests.unit import shared
 
-SCOPE = Scope('http://k/v3', 'project', 'user')
+SCOPE = shared.SCOPE
 PARAMS = {'name': 'web1', 'flavor_id': '1', 'image_id': 'img'}
 
 
@@ -70,8 +70,7 @@ class TestRunOnce(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.path = os.path.join(self.useFixture(fixtures.TempDir()).path,
-                                 'j.sqlite')
+        self.path = self.useFixture(shared.TempJournal()).path
         self.cloud = FakeCloud()
         self.said = []
 
@@ -272,7 +271,7 @@ class TestRunOnce(testtools.TestCase):
 
     def test_tokens_are_scoped(self):
         self.run_once()
-        self.run_once(scope=Scope('http://k/v3', 'other', 'user'))
+        self.run_once(scope=shared.OTHER_PROJECT)
         self.assertEqual(2, len(self.cloud.posts))
 
     def test_bind_sees_the_entry_and_its_secret_is_kept(self):

@@ -9,44 +9,37 @@ import tempfile
 import time
 from unittest import mock
 
-import fixtures
-
 from idemclient.clients import errors
 from idemclient.clients import image as image_api
 from idemclient import contract
 from idemclient.core.errors import IdemError
-from idemclient.core import journal as jmod
 from idemclient.core import token as tokens
 from idemclient.kinds import glance_tasks
 from idemclient.kinds import image as image_kind
 from idemclient.kinds import server_image
 from idemclient import tasks
 from idemclient.tests.unit import glance as fake
+from idemclient.tests.unit import shared
 
-SCOPE, SERVER = fake.SCOPE, fake.SERVER
-OTHER_PROJECT = tokens.Scope('http://k/v3', 'proj2', 'user')
+SCOPE, SERVER = shared.SCOPE, fake.SERVER
 
 
 class ImageTestCase(fake.GlanceTestCase):
 
     def setUp(self):
         super().setUp()
-        self.tmp = self.useFixture(fixtures.TempDir()).path
-        self.journal_path = os.path.join(self.tmp, 'journal.sqlite')
-        self.scope = self.useFixture(fixtures.MockPatch(
-            'idemclient.context.scope_of', return_value=SCOPE)).mock
+        self.journal = self.useFixture(shared.TempJournal())
+        self.tmp, self.journal_path = self.journal.dir, self.journal.path
+        self.scope = self.useFixture(shared.scope_of()).mock
         self.said = []
         self.data = os.path.join(self.tmp, 'disk.raw')
         with open(self.data, 'wb') as f:
             f.write(b'\0' * 4096)
 
     def app(self, journal_path=None):
-        app = mock.Mock()
-        app.client_manager.image = self.connection.image
-        app.client_manager.compute = self.connection.compute
-        app.client_manager.get_configuration.return_value = {}
-        app.options.idem_journal = journal_path or self.journal_path
-        return app
+        return shared.fake_app(journal_path or self.journal_path,
+                               image=self.connection.image,
+                               compute=self.connection.compute)
 
     def create_image(self, token='T', task_tag=None, journal_path=None,
                      **kwargs):
@@ -62,8 +55,7 @@ class ImageTestCase(fake.GlanceTestCase):
         return self.connection.image.create_image(**args)
 
     def entries(self, journal_path=None):
-        with jmod.Journal.open(journal_path or self.journal_path) as journal:
-            return journal.entries(scope=SCOPE.key)
+        return self.journal.entries(path=journal_path)
 
 
 class TestImageCreate(ImageTestCase):
@@ -94,7 +86,7 @@ class TestImageCreate(ImageTestCase):
             name='img1').id)
         self.assertNotEqual(first, self.create_image(
             token='B', journal_path=other_host).id)
-        self.scope.return_value = OTHER_PROJECT
+        self.scope.return_value = shared.OTHER_PROJECT
         self.assertNotEqual(first, self.create_image(
             token='A', journal_path=other_host).id)
         self.assertEqual(3, len(self.glance.posts()))

@@ -11,9 +11,9 @@ import fixtures
 import testtools
 
 from idemclient.core import journal as jmod
-from idemclient.core.token import Scope
+from idemclient.tests.unit import shared
 
-SCOPE = Scope('http://k/v3', 'project', 'user')
+SCOPE = shared.SCOPE
 
 
 def _attempt(journal, key='token:t', fingerprint='f1', **extra):
@@ -39,13 +39,11 @@ class JournalTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.dir = self.useFixture(fixtures.TempDir()).path
-        self.path = os.path.join(self.dir, 'state', 'journal.sqlite')
-
-    def open(self):
-        journal = jmod.Journal.open(self.path)
-        self.addCleanup(journal.close)
-        return journal
+        # below a directory the journal must make (TestOpen checks how)
+        self.journal = self.useFixture(shared.TempJournal(
+            os.path.join('state', 'journal.sqlite')))
+        self.dir, self.path = self.journal.dir, self.journal.path
+        self.open = self.journal.open
 
 
 class TestOpen(JournalTestCase):
@@ -232,10 +230,9 @@ class TestStates(JournalTestCase):
     def test_keys_are_per_scope_and_operation(self):
         journal = self.open()
         _attempt(journal)
-        other = Scope('http://k/v3', 'other-project', 'user')
-        journal.begin_attempt(scope=other, operation='server.create',
-                              idem_key='token:t', marker='m',
-                              fingerprint='f')
+        journal.begin_attempt(scope=shared.OTHER_PROJECT,
+                              operation='server.create', idem_key='token:t',
+                              marker='m', fingerprint='f')
         journal.begin_attempt(scope=SCOPE, operation='keypair.create',
                               idem_key='token:t', marker='m',
                               fingerprint='f')
@@ -425,8 +422,7 @@ class TestTaskQueries(JournalTestCase):
 
     def test_entry_ids_are_the_same_on_every_host(self):
         here = _attempt(self.open(), key='token:t')
-        other = jmod.Journal.open(os.path.join(self.dir, 'other.sqlite'))
-        self.addCleanup(other.close)
+        other = self.open(os.path.join(self.dir, 'other.sqlite'))
         there = other.adopt(scope=SCOPE, operation='server.create',
                             idem_key='token:t', marker='m', fingerprint='f1',
                             resource_ids=['x'])
@@ -438,7 +434,7 @@ class TestTaskQueries(JournalTestCase):
         journal = self.open()
         mine = _attempt(journal, key='task:g', task_tag='g')
         journal.begin_attempt(
-            scope=Scope('http://k/v3', 'other-project', 'user'),
+            scope=shared.OTHER_PROJECT,
             operation='server.create', idem_key='task:g', marker='m',
             fingerprint='f1', task_tag='g')
         self.assertEqual([mine.uuid], [e.uuid for e in

@@ -6,11 +6,11 @@ import testtools
 
 from idemclient.core import converge
 from idemclient.core.errors import IdemError
-from idemclient.core.token import Scope
 from idemclient.kinds import keypair as keypair_kind
 from idemclient.kinds import server as server_kind
+from idemclient.tests.unit import shared
 
-SCOPE = Scope('http://k/v3', 'p', 'u')
+SCOPE = shared.SCOPE
 KWARGS = {'name': 'web1', 'image_id': 'img', 'flavor_id': '1',
           'min_count': 1, 'max_count': 1, 'networks': 'none',
           'tags': ['mine'], 'metadata': {'role': 'web'}}

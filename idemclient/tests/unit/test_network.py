@@ -4,11 +4,8 @@ host, refusals that send nothing, and their tasks; over a real
 keystoneauth session with requests-mock and a real journal file."""
 
 import json
-import os
 import time
 from unittest import mock
-
-import fixtures
 
 from idemclient.clients import network as network_api
 from idemclient import contract
@@ -24,31 +21,26 @@ from idemclient.kinds import router as router_kind
 from idemclient.kinds import security_group as sg_kind
 from idemclient import tasks
 from idemclient.tests.unit import neutron as fake
+from idemclient.tests.unit import shared
 
-NEUTRON, SCOPE = fake.NEUTRON, fake.SCOPE
+NEUTRON, SCOPE = fake.NEUTRON, shared.SCOPE
 
 
 class NetworkTestCase(fake.NeutronTestCase):
 
     def setUp(self):
         super().setUp()
-        self.journal_path = os.path.join(
-            self.useFixture(fixtures.TempDir()).path, 'journal.sqlite')
-        self.useFixture(fixtures.MockPatch('idemclient.context.scope_of',
-                                           return_value=SCOPE))
+        self.useFixture(shared.scope_of())
+        self.journal = self.useFixture(shared.TempJournal())
 
     def install(self, kind_module, token='T', task_tag=None):
         """The proxy's create call with the kind's hook installed."""
-        app = mock.Mock()
-        app.client_manager.network = self.proxy
-        app.client_manager.get_configuration.return_value = {}
-        app.options.idem_journal = self.journal_path
+        app = shared.fake_app(self.journal.path, network=self.proxy)
         kind_module.install(app, mock.Mock(), token, task_tag, print)
         return getattr(self.proxy, kind_module.install.__self__.create_call)
 
     def entries(self):
-        with jmod.Journal.open(self.journal_path) as journal:
-            return journal.entries(scope=SCOPE.key)
+        return self.journal.entries()
 
     def request(self, kind, kwargs, token='T', task_tag=None):
         return kind.request_for(SCOPE, kwargs, token, task_tag)
@@ -224,7 +216,7 @@ class TestNetworkTasks(NetworkTestCase):
             clients, SCOPE, '00000000-0000-4000-8000-000000000000'))
 
     def test_resume_lists_each_kind_once(self):
-        with jmod.Journal.open(self.journal_path) as journal:
+        with jmod.Journal.open(self.journal.path) as journal:
             entries, items = [], []
             for n in range(5):
                 request = self.request(network_kind.NetworkKind,

@@ -1,17 +1,10 @@
 """Task states, lookups and commands over a real keystoneauth session with
 requests-mock, and a real journal file."""
 
-import io
-import os
 import time
 from unittest import mock
 
-import fixtures
-from keystoneauth1 import adapter
-from keystoneauth1 import session
-from keystoneauth1 import token_endpoint
 from osc_lib import exceptions
-from requests_mock.contrib import fixture as rm_fixture
 import testtools
 
 from idemclient.clients import compute as compute_api
@@ -23,22 +16,15 @@ from idemclient.core.errors import IdemError
 from idemclient.core import idempotent
 from idemclient.core import journal as jmod
 from idemclient.core import token as tokens
-from idemclient.core.token import Scope
 from idemclient.kinds import keypair as keypair_kind
 from idemclient.kinds import server_tasks
 from idemclient.kinds import volume_swap as swap_volume
 from idemclient import tasks
+from idemclient.tests.unit import shared
 
-NOVA = 'http://nova.example/v2.1'
-SCOPE = Scope('http://k/v3', 'project', 'user')
+NOVA, SCOPE = shared.NOVA, shared.SCOPE
 ACTIONS = NOVA + '/servers/s1/os-instance-actions'
 LONG_AGO = '2026-01-01T00:00:00Z'
-
-
-def version_document(max_version):
-    return {'version': {'id': 'v2.1', 'status': 'CURRENT',
-                        'version': max_version, 'min_version': '2.1',
-                        'links': [{'rel': 'self', 'href': NOVA + '/'}]}}
 
 
 class TaskTestCase(testtools.TestCase):
@@ -47,17 +33,13 @@ class TaskTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.mock = self.useFixture(rm_fixture.Fixture())
-        self.mock.get(NOVA, json=version_document(self.max_version))
-        self.mock.get(NOVA + '/', json=version_document(self.max_version))
-        sess = session.Session(auth=token_endpoint.Token(NOVA, 'tok'))
-        self.adapter = adapter.Adapter(sess, service_type='compute',
-                                       endpoint_override=NOVA)
+        nova = self.useFixture(shared.MockedService(NOVA, 'compute'))
+        self.mock, self.adapter = nova.mock, nova.adapter
+        for url in (NOVA, NOVA + '/'):
+            self.mock.get(url, json={
+                'version': shared.nova_version(self.max_version)})
         self.compute = compute_api.ComputeClient(self.adapter)
-        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
-                            'journal.sqlite')
-        self.journal = jmod.Journal.open(path)
-        self.addCleanup(self.journal.close)
+        self.journal = self.useFixture(shared.TempJournal()).open()
         self.keypairs()
 
     def clients(self):
@@ -380,10 +362,8 @@ class NoBlockStorage:
 
 
 def command(command_class, compute_adapter, journal_path):
-    app = mock.Mock()
-    app.options.idem_journal = journal_path
+    app = shared.fake_app(journal_path)
     app.client_manager = NoBlockStorage(compute_adapter)
-    app.stdout, app.stderr = io.StringIO(), io.StringIO()
     return command_class(app, None)
 
 
@@ -391,8 +371,7 @@ class TestCommands(TaskTestCase):
 
     def setUp(self):
         super().setUp()
-        self.scope = self.useFixture(fixtures.MockPatch(
-            'idemclient.context.scope_of', return_value=SCOPE))
+        self.scope = self.useFixture(shared.scope_of())
 
     def run_show(self, *argv):
         cmd = command(task_commands.ShowTask, self.adapter,
@@ -406,7 +385,7 @@ class TestCommands(TaskTestCase):
         self.no_actions()
         columns, values = self.run_show(entry.uuid)
         self.assertEqual('succeeded', values[columns.index('state')])
-        self.scope.mock.return_value = Scope('http://k/v3', 'other', 'user')
+        self.scope.mock.return_value = shared.OTHER_PROJECT
         exc = self.assertRaises(exceptions.CommandError, self.run_show,
                                 entry.uuid)
         self.assertEqual('No task with %s exists in this project.'

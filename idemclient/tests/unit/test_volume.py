@@ -14,17 +14,15 @@ from idemclient.clients import block_storage as volume_api
 from idemclient import contract
 from idemclient.core.errors import IdemError
 from idemclient.core import idempotent
-from idemclient.core import journal as jmod
-from idemclient.core.token import Scope
 from idemclient.kinds import backup as backup_kind
 from idemclient.kinds import cinder_tasks
 from idemclient.kinds import snapshot as snapshot_kind
 from idemclient.kinds import volume as volume_kind
 from idemclient import tasks
 from idemclient.tests.unit import cinder
+from idemclient.tests.unit import shared
 
-CINDER = cinder.CINDER
-SCOPE = Scope('http://k/v3', 'p', 'u')
+CINDER, SCOPE = cinder.CINDER, shared.SCOPE
 KWARGS = {'size': 1, 'name': 'data1', 'metadata': {'team': 'db'}}
 V1 = '11111111-1111-4111-8111-111111111111'
 
@@ -34,8 +32,8 @@ class VolumeTestCase(cinder.CinderTestCase):
     def setUp(self):
         super().setUp()
         self.client = volume_api.BlockStorageClient(self.adapter)
-        self.journal_path = os.path.join(
-            self.useFixture(fixtures.TempDir()).path, 'journal.sqlite')
+        self.temp_journal = self.useFixture(shared.TempJournal())
+        self.journal_path = self.temp_journal.path
 
     def request(self, token='T', task_tag=None, kwargs=KWARGS):
         return volume_kind.VolumeKind.request_for(SCOPE, kwargs, token,
@@ -47,9 +45,7 @@ class VolumeTestCase(cinder.CinderTestCase):
         volume = mock.Mock()
         volume.get_endpoint_data = self.adapter.get_endpoint_data
         original = getattr(volume, create_call)
-        app = mock.Mock()
-        app.client_manager.volume = volume
-        app.options.idem_journal = self.journal_path
+        app = shared.fake_app(self.journal_path, volume=volume)
         kind_module.install(app, mock.Mock(), 'T', None, print)
         return volume, original
 
@@ -119,8 +115,7 @@ class TestTasks(VolumeTestCase):
 
     def setUp(self):
         super().setUp()
-        self.journal = jmod.Journal.open(self.journal_path)
-        self.addCleanup(self.journal.close)
+        self.journal = self.temp_journal.open()
 
     def volumes(self):
         return self.client
