@@ -10,12 +10,15 @@ Which family of kinds observes an operation is the registry's
 
 import datetime
 import importlib
+import logging
 
 from idemclient.core import converge
 from idemclient.core import idempotent
 from idemclient.core import journal as journal_mod
 from idemclient.core import registry
 from idemclient.observation import Observation
+
+LOG = logging.getLogger(__name__)
 
 # state: what it means and what to do next (doc/source/tasks.rst has the
 # same table)
@@ -183,9 +186,12 @@ def resume(journal, clients, entries, now, progress=None,
             continue
         if observation is not None and observation.resource_ids and \
                 observation.state in ('accepted', 'succeeded', 'failed'):
+            LOG.debug('Resume: task %s found %s (%s); recorded', entry.uuid,
+                      observation.resource_ids, observation.state)
             journal.mark_done(entry.uuid, observation.resource_ids)
             entry = journal.get(entry.uuid)
         elif observation is None and _age(entry, now) >= SETTLE_SECONDS:
+            LOG.debug('Resume: task %s not found on the cloud', entry.uuid)
             journal.note(entry.uuid, 'Not found on the cloud at %s.'
                          % _iso(now))
             entry = journal.get(entry.uuid)

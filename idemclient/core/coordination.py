@@ -16,6 +16,7 @@ reached is an error, and nothing is sent (fail closed).
 """
 
 import hashlib
+import logging
 import os
 import socket
 import time
@@ -23,6 +24,7 @@ import urllib.parse
 
 from idemclient.core import errors
 
+LOG = logging.getLogger(__name__)
 ENV_VAR = 'IDEMCLIENT_COORDINATION_URL'
 CLOUDS_YAML_KEY = 'idemclient_coordination_url'
 WAIT_SECONDS = 600.0
@@ -124,6 +126,8 @@ def acquire(url, name, on_wait=None, timeout=WAIT_SECONDS,
         raise CoordinationError(
             'The coordination backend %s failed while taking the lock (%s). '
             'Nothing was sent.' % (where, _first_line(exc)))
+    LOG.debug('Holding lock %s at %s%s', name.decode(), where,
+              ' after waiting for another run' if waited else '')
     return Held(coordinator, lock)
 
 

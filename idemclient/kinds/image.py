@@ -13,6 +13,7 @@ a crash left ``queued`` is finished by the next run, not duplicated (nor
 deleted, as the SDK does after a failed upload).
 """
 
+import logging
 import os
 import time
 import uuid
@@ -28,6 +29,7 @@ from idemclient.core import token as tokens
 from idemclient.kinds import base
 from idemclient import wrapping
 
+LOG = logging.getLogger(__name__)
 OPERATION = registry.BY_COMMAND['image create'].operation
 # Properties, set in the create itself (with the image row, server-side
 # filterable: GET /v2/images?<key>=<value>).
@@ -169,6 +171,9 @@ class ImageKind(base.WrappedCreate):
             status = self._await_upload(image.id, status)
             if status != 'queued':
                 break
+            LOG.debug('Image %s is queued: uploading its data (%s run\'s '
+                      'image)', image.id, 'this' if image.id == self.created
+                      else 'an earlier')
             if image.id != self.created:
                 self._say('Uploading the data of image %s, which an earlier '
                           'run created but did not finish.' % image.id)

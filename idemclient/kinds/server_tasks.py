@@ -10,6 +10,8 @@ like a run of the same command, records one only once its winner is final
 left over for long.
 """
 
+import logging
+
 from idemclient.contract import FoundByMarker
 from idemclient.core import converge
 from idemclient.core import registry
@@ -20,6 +22,7 @@ from idemclient.observation import instance_action
 from idemclient.observation import Observation
 from idemclient.observation import server_state
 
+LOG = logging.getLogger(__name__)
 CREATE = registry.BY_COMMAND['server create'].operation
 # Tags per ``tags-any`` lookup: 1,000 pending creates in 17 requests, and
 # the query string stays near 4 KB (Nova's servers accept 8 KB lines).
@@ -115,6 +118,7 @@ class ServerTasks(FoundByMarker):
         decision = converge.Decision(listing, settle_seconds, own)
         if settle_seconds > 0:
             if converge.wait_needed(listing, settle_seconds) > 0:
+                LOG.debug('Resume: task %s still settling', entry.uuid)
                 return None
             server_kind.delete_losers(compute, decision,
                                       say or (lambda message: None))
