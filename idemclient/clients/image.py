@@ -24,6 +24,22 @@ class ImageClient(base.ServiceClient):
     def _has_next(body, key):
         return True  # Glance's last page is the short one
 
+    def create(self, body):
+        """``POST /images`` as given (an explicit ``id`` included): the new
+        image; a second create with that id is Glance's 409."""
+        return self._call('POST', '/images', 'Cannot create image %s'
+                          % body.get('id', ''), json=body).json()
+
+    def set_property(self, image_id, key, value):
+        """Add or replace one property (JSON patch: Glance has no
+        conditional update, so only the image's holder writes to it)."""
+        return self._call(
+            'PATCH', '/images/%s' % image_id,
+            'Cannot update image %s' % image_id,
+            json=[{'op': 'add', 'path': '/' + key, 'value': value}],
+            headers={'Content-Type':
+                     'application/openstack-images-v2.1-json-patch'}).json()
+
     def upload(self, image_id, data, size=None):
         """Put the image's data (``PUT /images/{id}/file``); Glance takes it
         only while the image is ``queued``, and answers 409 otherwise."""
