@@ -10,10 +10,10 @@ from idemclient.core import errors
 
 
 @contextlib.contextmanager
-def translated(suffix=''):
+def translated():
     """Run the block; an ``IdemError`` leaves it as a ``CommandError``
-    with the same words (and ``suffix``)."""
+    with the same words."""
     try:
         yield
     except errors.IdemError as exc:
-        raise exceptions.CommandError(str(exc) + suffix) from exc
+        raise exceptions.CommandError(str(exc)) from exc

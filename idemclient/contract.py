@@ -92,27 +92,15 @@ class Clients:
                       for service, client in clients.items()
                       if client is not None})
 
-    def _get(self, service):
+    def __getattr__(self, service):
+        """``compute``, ``volumes``, ``network``, ``images``: the client,
+        made on first use; None for a service not given."""
+        if service not in self.SERVICES:
+            raise AttributeError(service)
         if service not in self._made:
             factory = self._factories.get(service)
             self._made[service] = factory() if factory else None
         return self._made[service]
-
-    @property
-    def compute(self):
-        return self._get('compute')
-
-    @property
-    def volumes(self):
-        return self._get('volumes')
-
-    @property
-    def network(self):
-        return self._get('network')
-
-    @property
-    def images(self):
-        return self._get('images')
 
     def has(self, service):
         """Whether this service was given at all."""
@@ -141,7 +129,7 @@ class Tasks(abc.ABC):
         resource carries this task id."""
         return []
 
-    def reconcile(self, clients, entries, now, settle_seconds, say,
+    def reconcile(self, clients, entries, settle_seconds, say,
                   progress=None):
         """{entry uuid: observation or None} for pending entries, as
         ``task resume`` needs them: what a run of the same command would

@@ -13,6 +13,7 @@ import importlib
 
 from cliff import hooks
 
+from idemclient import boundary
 from idemclient.core import registry
 from idemclient import wrapping
 
@@ -77,7 +78,6 @@ class IdempotentCreateHook(hooks.CommandHook):
                 tokens.validate(task_tag, 'task tag')
         except tokens.InvalidToken as exc:
             raise exceptions.CommandError('%s. Nothing was sent.' % exc)
-        from idemclient import boundary
         with boundary.translated():
             self._invocation = importlib.import_module(
                 self._module).install(self.cmd.app, parsed_args, token,
@@ -89,7 +89,6 @@ class IdempotentCreateHook(hooks.CommandHook):
         """cliff runs no ``after`` for a command that raised: undo the
         wraps then. (cliff makes a new command object per command.) What
         idemclient raised leaves as one ``CommandError``."""
-        from idemclient import boundary
         take_action = self.cmd.take_action
 
         def take_action_or_unwrap(parsed_args):
@@ -108,7 +107,6 @@ class IdempotentCreateHook(hooks.CommandHook):
     def after(self, parsed_args, return_code):
         if self._invocation is None:
             return return_code
-        from idemclient import boundary
         try:
             with boundary.translated():
                 return self._invocation.after(parsed_args, return_code)

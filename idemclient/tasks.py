@@ -176,8 +176,8 @@ def resume(journal, clients, entries, now, progress=None,
     for each in families():
         mine = [e for e in entries if family(e.operation) is each]
         if mine:
-            found.update(each.reconcile(clients, mine, now, settle_seconds,
-                                        say, progress))
+            found.update(each.reconcile(clients, mine, settle_seconds, say,
+                                        progress))
     views = []
     for entry in entries:
         observation = found.get(entry.uuid)

@@ -85,3 +85,8 @@ class ServiceClient:
 
 def _id(item):
     return item['id']
+
+
+def version(text):
+    """A microversion ('2.26') as a tuple that compares as numbers."""
+    return tuple(int(part) for part in text.split('.'))

@@ -51,7 +51,8 @@ class BlockStorageClient(base.ServiceClient):
     def supports(self, microversion):
         """Whether the version every call is sent at is at least this."""
         ours = self.microversion()
-        return ours is not None and _version(ours) >= _version(microversion)
+        return ours is not None and \
+            base.version(ours) >= base.version(microversion)
 
     def with_metadata(self, collection, key, value):
         """The caller's ``collection`` items (volumes, snapshots) whose
@@ -160,10 +161,6 @@ class BlockStorageClient(base.ServiceClient):
             return name_or_id
         raise ApiError('No volume with a name or ID of %r exists.'
                        % name_or_id, 404)
-
-
-def _version(text):
-    return tuple(int(part) for part in text.split('.'))
 
 
 def _looks_like_uuid(text):

@@ -77,7 +77,7 @@ class ComputeClient(base.ServiceClient):
                     self.adapter, sdk_server.Server._max_microversion)
             except Exception:  # no version document: the filter's own
                 best = None
-            if not best or _version(best) < _version(
+            if not best or base.version(best) < base.version(
                     TAG_FILTER_MICROVERSION):
                 best = TAG_FILTER_MICROVERSION
             self._detail_version = best
@@ -185,7 +185,3 @@ class ComputeClient(base.ServiceClient):
             '/os-keypairs', 'Cannot list keypairs', 'keypairs',
             marker_of=lambda entry: entry['keypair']['name'],
             microversion=microversion)]
-
-
-def _version(text):
-    return tuple(int(part) for part in text.split('.'))

@@ -8,6 +8,7 @@ from osc_lib.cli import format_columns
 from osc_lib.command import command
 from osc_lib import exceptions
 
+from idemclient import boundary
 from idemclient.clients import block_storage as volume_api
 from idemclient.clients import compute as compute_api
 from idemclient.clients import errors
@@ -109,16 +110,13 @@ class ShowTask(_TaskCommand, command.ShowOne):
         except ValueError as exc:
             raise exceptions.CommandError(str(exc))
         scope, clients, now = self.scope(), self.clients(), time.time()
-        try:
-            with self.open_journal() as journal:
-                if parsed_args.tag is not None:
-                    found = tasks.show_by_tag(journal, clients, scope,
-                                              parsed_args.tag, now)
-                else:
-                    found = tasks.show_by_id(journal, clients, scope,
-                                             parsed_args.task, now)
-        except errors.IdemError as exc:
-            raise exceptions.CommandError(str(exc))
+        with boundary.translated(), self.open_journal() as journal:
+            if parsed_args.tag is not None:
+                found = tasks.show_by_tag(journal, clients, scope,
+                                          parsed_args.tag, now)
+            else:
+                found = tasks.show_by_id(journal, clients, scope,
+                                         parsed_args.task, now)
         what = parsed_args.task or 'tag %r' % parsed_args.tag
         if not found:
             raise exceptions.CommandError(
@@ -205,12 +203,10 @@ class ResumeTask(_TaskCommand, command.Lister):
             def progress(done, total):
                 if done:
                     self.say('  Looked up %d of %d creates.' % (done, total))
-            try:
+            with boundary.translated():
                 views = tasks.resume(
                     journal, self.clients(), pending, time.time(), progress,
                     context.settle_seconds(self.app), self.say)
-            except errors.IdemError as exc:
-                raise exceptions.CommandError(str(exc))
         columns = ('uuid', 'task', 'tag', 'resource', 'state')
         return (('ID', 'Task', 'Tag', 'Resource', 'State'),
                 [tuple(v[c] for c in columns) for v in views])

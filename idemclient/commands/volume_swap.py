@@ -13,9 +13,9 @@ from osc_lib.cli import format_columns
 from osc_lib.command import command
 from osc_lib import exceptions
 
+from idemclient import boundary
 from idemclient.clients import block_storage as volume_api
 from idemclient.clients import compute as compute_api
-from idemclient.clients import errors
 from idemclient import context
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
@@ -59,7 +59,7 @@ class SwapServerVolume(command.ShowOne):
                 raise exceptions.CommandError('%s. Nothing was sent.' % exc)
         manager = self.app.client_manager
         compute = compute_api.ComputeClient(manager.compute)
-        try:
+        with boundary.translated():
             server_id, old_id, new_id = self._resolve(compute, manager,
                                                       parsed_args)
             if tag is None:
@@ -82,8 +82,6 @@ class SwapServerVolume(command.ShowOne):
                 request_id, entry = None, self._entry(request)
             observation = self._observe(compute, server_id, request_id,
                                         entry, parsed_args.wait)
-        except errors.IdemError as exc:
-            raise exceptions.CommandError(str(exc))
         fields = tasks.view(entry, observation, time.time(), tag=tag,
                             operation=swap_kind.OPERATION)
         fields.update(old_volume=old_id, new_volume=new_id,

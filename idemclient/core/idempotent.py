@@ -24,7 +24,6 @@ a ``Kind``, whose contract is written once in ``idemclient.contract``
 import logging
 import time
 
-
 from idemclient.core import coordination
 from idemclient.core import errors
 from idemclient.core import failpoints

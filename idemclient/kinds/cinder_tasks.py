@@ -125,7 +125,7 @@ class CinderTasks(FoundByMarker):
                          task_id)]
         return []
 
-    def reconcile(self, clients, entries, now, settle_seconds, say,
+    def reconcile(self, clients, entries, settle_seconds, say,
                   progress=None):
         """Each kind listed once for all its entries."""
         by_marker = {}

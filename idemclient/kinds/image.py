@@ -248,15 +248,16 @@ class ImageKind(base.WrappedCreate):
         original = post_only(proxy, proxy.create_image)
 
         def create_image(**kwargs):
-            made = []
+            kind = None
 
             def make(request):
-                made.append(cls(image_api.ImageClient(proxy), original,
-                                kwargs, request, say))
-                return made[0]
+                nonlocal kind
+                kind = cls(image_api.ImageClient(proxy), original, kwargs,
+                           request, say)
+                return kind
             image = cls.run(app, proxy, fingerprinted(kwargs), token,
                             task_tag, say, make)
-            return made[0].finish(image)
+            return kind.finish(image)
 
         wrapping.wrap(proxy, 'create_image', create_image)
         return base.Finished()

@@ -104,7 +104,7 @@ class NeutronTasks(FoundByMarker):
                     clients, operation, found[0])), task_id)]
         return []
 
-    def reconcile(self, clients, entries, now, settle_seconds, say,
+    def reconcile(self, clients, entries, settle_seconds, say,
                   progress=None):
         """Each kind listed once, for every project among the entries."""
         by_marker = {}

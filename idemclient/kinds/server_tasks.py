@@ -80,7 +80,7 @@ class ServerTasks(FoundByMarker):
         return volume_swap.among(clients.compute, servers, swap,
                                  task_id)[:1]
 
-    def reconcile(self, clients, entries, now, settle_seconds, say,
+    def reconcile(self, clients, entries, settle_seconds, say,
                   progress=None):
         compute = clients.compute
         by_tag, dates = {}, {}

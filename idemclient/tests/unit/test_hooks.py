@@ -11,6 +11,7 @@ from osc_lib import exceptions
 from stevedore import extension
 import testtools
 
+from idemclient.core import errors
 from idemclient import hooks
 from idemclient.tests.unit import shared
 
@@ -212,6 +213,43 @@ class TestOneCommandOnly(HookTestCase):
         _, hook, args = self.parse(['--flavor', 'f', '--image', 'i', 's2'])
         hook.before(args)
         self.assertNothingWrapped()
+
+
+class TestOneLineErrors(HookTestCase):
+    """What idemclient raises during a hooked command reaches OSC as one
+    CommandError with the same words; anything else passes as it is."""
+
+    parse = TestBefore.parse
+
+    def test_idemclient_errors_in_the_command_become_command_errors(self):
+        refused = errors.Refused('Client token T was already used. '
+                                 'Nothing was sent.')
+        with mock.patch.object(server.CreateServer, 'take_action',
+                               side_effect=refused):
+            cmd, hook, args = self.parse(['--client-token', 'T', '--flavor',
+                                          'f', '--image', 'i', 's'])
+            hook.before(args)
+            exc = self.assertRaises(exceptions.CommandError,
+                                    cmd.take_action, args)
+        self.assertEqual(str(refused), str(exc))
+        self.assertIs(refused, exc.__cause__)
+
+    def test_other_errors_pass_untouched(self):
+        with mock.patch.object(server.CreateServer, 'take_action',
+                               side_effect=KeyError('x')):
+            cmd, hook, args = self.parse(['--client-token', 'T', '--flavor',
+                                          'f', '--image', 'i', 's'])
+            hook.before(args)
+            self.assertRaises(KeyError, cmd.take_action, args)
+
+    def test_a_refusal_while_installing_is_a_command_error(self):
+        from openstackclient.image.v2 import image
+        NAMES[image.CreateImage] = 'image create'
+        self.addCleanup(NAMES.pop, image.CreateImage)
+        _, hook, args = self.parse(['--client-token', 'T', '--id', 'x', 'i'],
+                                   image.CreateImage)
+        exc = self.assertRaises(exceptions.CommandError, hook.before, args)
+        self.assertIn('--id cannot be used with --client-token', str(exc))
 
 
 class TestGlobalOptions(testtools.TestCase):

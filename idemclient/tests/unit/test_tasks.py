@@ -405,6 +405,14 @@ class TestCommands(TaskTestCase):
             "More than one task has tag 'g': "), str(exc))
         self.assertTrue(str(exc).endswith('; show one by its ID.'), str(exc))
 
+    def test_the_clouds_refusal_is_one_command_error(self):
+        self.mock.get(NOVA + '/servers/detail', status_code=503,
+                      json={'message': 'Nova is down'})
+        exc = self.assertRaises(exceptions.CommandError, self.run_show,
+                                '--tag', 'g')
+        self.assertEqual('Cannot list servers: Nova is down (HTTP 503)',
+                         str(exc))
+
     def test_show_needs_an_id_or_a_tag(self):
         exc = self.assertRaises(exceptions.CommandError, self.run_show)
         self.assertEqual('Give a task ID or --tag, not both and not neither.',
