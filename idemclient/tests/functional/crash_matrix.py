@@ -93,6 +93,8 @@ class CrashMatrix:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
             self.assertEqual(1, len(self.held(name)),
-                             'the held create did not reach the cloud')
+                             'the held create did not reach the cloud; it '
+                             'was answered %s' % proxy.statuses(
+                                 'POST', r'/%s$' % self.collection))
             item = json.loads(self.assertOK(self.make(name, token)).stdout)
             self.assertCreatedOnce(name, token, item['id'])

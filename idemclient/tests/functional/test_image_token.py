@@ -207,6 +207,14 @@ class TestServerImage(ImageTestCase, crash_matrix.CrashMatrix):
         super().setUp()
         self.server = self.server_with()
 
+    def before_trial(self):
+        """The last trial's snapshot finished: Nova refuses a createImage
+        (409) while the server's task state is still an upload's."""
+        self.wait_for(lambda: self.compute(
+            'GET', '/servers/' + self.server).json()['server'][
+                'OS-EXT-STS:task_state'] is None,
+            timeout=120, what='the previous snapshot to finish')
+
     def server_with(self, *metadata):
         """A server to snapshot (``key=value`` metadata for the fake
         driver); deleted at the end."""
