@@ -35,3 +35,26 @@ def coordination_url(app):
     from idemclient.core import coordination
     return coordination.backend_url(
         app.client_manager.get_configuration())
+
+
+def reservation(app, parsed_args, request, say):
+    """The reservation a create of ``request`` takes, or None when they
+    are turned off (option, environment, clouds.yaml)."""
+    from idemclient.clients import errors
+    from idemclient.clients import image
+    from idemclient import reservations
+    config = app.client_manager.get_configuration()
+    if not reservations.enabled(getattr(parsed_args, 'no_reservation', None),
+                                config):
+        return None
+    try:
+        lease = reservations.lease_seconds(config)
+    except ValueError as exc:
+        raise errors.Refused('%s Nothing was sent.' % exc)
+    try:
+        images = image.ImageClient(app.client_manager.image)
+    except Exception:  # no image service in this cloud's catalog
+        images = None
+    return reservations.Reservation(images, request,
+                                    app.client_manager.region_name, lease,
+                                    say)

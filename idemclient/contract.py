@@ -17,10 +17,17 @@ parsed_args, token, task_tag, say)`` wraps OSC's create call
     send(entry)      the one create, carrying the request's markers in the
                      create request itself: (result, resource ids or None
                      when a decision is still owed, the cloud's request id)
+    discard(id)      delete one resource this attempt made that is not the
+                     request's (a holder paused past its reservation's
+                     lease, taken over: ``reservations``)
     already          the message when the resource was found (a template
                      of ``label``, ``noun``, ``id``), or None: the default
     settlement       a decision ``send`` still owes (servers racing), whose
                      ``hold`` takes the coordination lock; None if none
+    racing           set by ``run_once`` before ``send``: whether other
+                     hosts may send the same create at this moment (no
+                     reservation held); a kind that settles does so then
+    settles          whether it settles a race after its create (servers)
 
 ``Invocation.after`` is what is left once OSC's command has run (decide a
 race, hand over a kept private key).
@@ -45,6 +52,8 @@ class Kind(abc.ABC):
     noun = None
     already = None
     settlement = None
+    racing = True
+    settles = False
 
     @abc.abstractmethod
     def bind(self, entry):
@@ -61,6 +70,10 @@ class Kind(abc.ABC):
     @abc.abstractmethod
     def send(self, entry):
         """(result, resource ids or None, cloud request id)."""
+
+    def discard(self, resource_id):
+        """Delete a resource of this attempt's that lost (see above)."""
+        raise NotImplementedError
 
 
 class Invocation:

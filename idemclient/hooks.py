@@ -24,6 +24,13 @@ TOKEN_HELP = (
     'every run. 1 to 64 printable ASCII characters, case-sensitive; it '
     'belongs to this auth URL, project and user. The same token with '
     'other parameters is refused before anything is sent.')
+NO_RESERVATION_HELP = (
+    'With --client-token or --task-tag: do not reserve the request in the '
+    'image service first (a hidden, data-less image, the only create '
+    'every cloud refuses twice). Runs from several hosts at the same '
+    'moment may then make two {noun}s{settled}. Also '
+    '$IDEMCLIENT_RESERVATIONS=off, or "idemclient_reservations: false" in '
+    'clouds.yaml.')
 TASK_TAG_HELP = (
     'Mark the request for tracking with "openstack task show --tag '
     '<tag>" (what became of it if the response was lost). Alone, it also '
@@ -31,9 +38,10 @@ TASK_TAG_HELP = (
 
 
 # OSC command -> (kind module, noun, what to run first whatever the
-# options: a cheap "module:function" of parsed_args, or None), from the one
-# table of kinds (``core.registry``).
-KINDS = {kind.command: (kind.module, kind.noun, kind.prepare)
+# options: a cheap "module:function" of parsed_args, or None, whether it
+# reserves), from the one table of kinds (``core.registry``).
+KINDS = {kind.command: (kind.module, kind.noun, kind.prepare,
+                        registry.reserves(kind))
          for kind in registry.KINDS if kind.command}
 
 
@@ -45,7 +53,8 @@ class IdempotentCreateHook(hooks.CommandHook):
 
     def __init__(self, command):
         super().__init__(command)
-        self._module, self.noun, self._prepare = KINDS[command.cmd_name]
+        self._module, self.noun, self._prepare, self._reserves = KINDS[
+            command.cmd_name]
         self._invocation = None
 
     def get_parser(self, parser):
@@ -53,6 +62,13 @@ class IdempotentCreateHook(hooks.CommandHook):
                             help=TOKEN_HELP.format(noun=self.noun))
         parser.add_argument('--task-tag', metavar='<tag>',
                             help=TASK_TAG_HELP)
+        if self._reserves:
+            parser.add_argument(
+                '--no-reservation', action='store_true',
+                help=NO_RESERVATION_HELP.format(
+                    noun=self.noun, settled=' for a few seconds, until '
+                    'the settle step deletes the extras'
+                    if self.noun == 'server' else ''))
         return parser
 
     def get_epilog(self):

@@ -17,14 +17,33 @@ another project. Glance refusing the create before the insert (403 by
 policy, 413 over its quota, no image endpoint) leaves reservations
 unavailable: the caller falls back to what it did without them.
 
-This module decides from Glance's answers only; what to do with the
-decision (create, wait for another holder, fall back) is the caller's.
+``reserve`` decides from Glance's answers only; ``Reservation`` is what
+``core.idempotent.run_once`` drives for one create: ``claim`` (hold it,
+or wait for another holder's outcome, or take over from a holder that
+died), ``settle`` (a holder paused past its lease defers to whoever took
+over), ``record`` (the outcome, for every host to read).
+
+Takeover: a reservation older than the lease (Glance's clock: its
+``Date`` against the reservation's ``created_at``) with no outcome and no
+resource found is superseded by the next generation's. The outcome of the
+highest generation is the request's: a holder that was only paused (and
+so may have created after all) looks at the next generation once its
+create has answered, and, if it was taken over, deletes what it made and
+prints the taker's. That is the only path on which two creates leave.
 """
 
 import json
+import logging
+import os
+import time
 import uuid
 
 from idemclient.clients import errors
+from idemclient.core import converge
+from idemclient.core import fingerprint as fp
+from idemclient.core import idempotent
+
+LOG = logging.getLogger(__name__)
 
 # Fixed forever: reservation ids stored by released versions depend on it.
 NAMESPACE = uuid.UUID('8a3c2f6e-2a5b-5d47-9c61-6f1d0e7b4a10')
@@ -32,8 +51,19 @@ NAME = 'idemclient-reservation'
 NONCE_KEY = 'idemclient_nonce'
 OPERATION_KEY = 'idemclient_operation'
 RESOURCES_KEY = 'idemclient_resources'
-# Glance's answers that mean "no reservations on this cloud for you".
-UNAVAILABLE_STATUSES = (403, 413)
+FINGERPRINT_KEY = 'idemclient_fingerprint'
+# Glance's answers that mean "no reservations on this cloud for you": a
+# policy (403), a schema that does not take ours (400), its quota (413).
+UNAVAILABLE_STATUSES = (400, 403, 413)
+ENV_VAR = 'IDEMCLIENT_RESERVATIONS'            # "off" turns them off
+CLOUDS_YAML_KEY = 'idemclient_reservations'    # false turns them off
+LEASE_VAR = 'IDEMCLIENT_RESERVATION_LEASE'
+LEASE_KEY = 'idemclient_reservation_lease'
+LEASE_SECONDS = 180.0
+POLL_SECONDS = 0.5
+# While waiting for another holder, look for its resource this often too:
+# it may have died between its create and recording the outcome.
+LOOKUP_SECONDS = 3.0
 
 HELD = 'held'          # this attempt holds it (created now, or earlier)
 OTHERS = 'others'      # another attempt holds it
@@ -54,8 +84,11 @@ class Decision:
     ``GONE``, ``UNAVAILABLE``), the reservation's body where one was read,
     and why reservations are unavailable."""
 
-    def __init__(self, state, body=None, reason=None):
+    def __init__(self, state, body=None, reason=None, fresh=False,
+                 date=None):
         self.state, self.body, self.reason = state, body, reason
+        self.fresh = fresh  # held by this very POST (a 201)
+        self.date = date    # Glance's clock when the body was read
 
     @property
     def resource_ids(self):
@@ -74,7 +107,7 @@ def resource_ids_of(body):
     return ids if isinstance(ids, list) and ids else None
 
 
-def reserve(images, rid, nonce, operation):
+def reserve(images, rid, nonce, operation, fingerprint=None):
     """Try to hold reservation ``rid`` for the attempt ``nonce``.
 
     ``images`` is an ``ImageClient`` (or None: no image endpoint). Sends
@@ -85,19 +118,26 @@ def reserve(images, rid, nonce, operation):
             'os_hidden': True, 'container_format': 'bare',
             'disk_format': 'raw', NONCE_KEY: nonce,
             OPERATION_KEY: operation}
+    if fingerprint is not None:
+        body[FINGERPRINT_KEY] = fingerprint
     try:
-        return Decision(HELD, images.create(body))
+        return Decision(HELD, images.create(body), fresh=True)
     except errors.ApiError as exc:
         if exc.status_code in UNAVAILABLE_STATUSES:
-            return Decision(UNAVAILABLE, reason=str(exc))
+            return Decision(UNAVAILABLE, reason='the image service answered '
+                            'HTTP %d: %s' % (exc.status_code, _after_colon(
+                                exc.message)))
+        if exc.status_code is None and 'endpoint' in str(exc).lower():
+            return Decision(UNAVAILABLE,
+                            reason='the cloud has no image service')
         if exc.status_code != 409:
             raise
-    existing = images.get(rid)
+    existing, date = images.get_dated(rid)
     if existing is None:
         return Decision(GONE)
     if existing.get(NONCE_KEY) == nonce:
-        return Decision(HELD, existing)
-    return Decision(OTHERS, existing)
+        return Decision(HELD, existing, date=date)
+    return Decision(OTHERS, existing, date=date)
 
 
 def record(images, rid, resource_ids):
@@ -108,3 +148,212 @@ def record(images, rid, resource_ids):
 def read(images, rid):
     """The reservation's body, or None (never made, deleted, not ours)."""
     return images.get(rid)
+
+
+def enabled(option, cloud_config, environ=None):
+    """Whether creates reserve: not with ``--no-reservation``,
+    ``$IDEMCLIENT_RESERVATIONS=off`` or ``idemclient_reservations: false``
+    in clouds.yaml."""
+    environ = os.environ if environ is None else environ
+    if option:
+        return False
+    if environ.get(ENV_VAR, '').strip().lower() in ('off', '0', 'false',
+                                                    'no'):
+        return False
+    value = (cloud_config or {}).get(CLOUDS_YAML_KEY, True)
+    return str(value).strip().lower() not in ('off', '0', 'false', 'no')
+
+
+def lease_seconds(cloud_config, environ=None):
+    """How old a reservation with no outcome must be to be taken over:
+    ``$IDEMCLIENT_RESERVATION_LEASE``, else clouds.yaml's
+    ``idemclient_reservation_lease``, else 180 s."""
+    environ = os.environ if environ is None else environ
+    value = environ.get(LEASE_VAR) or (cloud_config or {}).get(
+        LEASE_KEY) or LEASE_SECONDS
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1
+    if not 1 <= seconds <= 86400:
+        raise ValueError('Invalid reservation lease %r: give a number of '
+                         'seconds from 1 to 86400.' % (value,))
+    return seconds
+
+
+def _age(body, date):
+    """The reservation's age on Glance's clock; 0 when it cannot tell."""
+    created = converge.epoch((body or {}).get('created_at'))
+    if created is None or date is None:
+        return 0.0
+    return max(0.0, date - created)
+
+
+class Reservation:
+    """One create's reservation, as ``core.idempotent.run_once`` uses it
+    (see the module's docstring). ``held_id`` is the reservation this
+    attempt holds, None when it holds none; ``unavailable`` says why
+    reservations cannot be used, None when they can."""
+
+    def __init__(self, images, request, region, lease=LEASE_SECONDS,
+                 say=lambda message: None, sleep=time.sleep,
+                 monotonic=time.monotonic):
+        self.images = images
+        self.request = request
+        self.region = region or ''
+        self.lease = lease
+        self.say = say
+        self._sleep, self._monotonic = sleep, monotonic
+        self.held_id = None
+        self.generation = None
+        self.unavailable = None
+        self._held_since = None  # local monotonic time the hold began
+
+    def rid(self, generation):
+        return reservation_id(self.request.scope.key, self.region,
+                              self.request.operation,
+                              self.request.idem_key, generation)
+
+    def claim(self, entry, kind):
+        """After the attempt was journaled: None when this attempt may go
+        on (it holds the reservation, or reservations are unavailable),
+        or ``idempotent.Found``: the request's resource, made by another
+        attempt. Refuses a token whose reservation was deleted."""
+        generation = 0
+        while True:
+            rid = self.rid(generation)
+            started = self._monotonic()
+            try:
+                decision = reserve(self.images, rid, entry.nonce,
+                                   self.request.operation,
+                                   self.request.fingerprint.encode())
+            except errors.ApiError as exc:
+                raise errors.Unknown(
+                    'Reserving the %s failed (%s). Nothing was created: run '
+                    'the same command again.' % (self.request.label, exc))
+            LOG.debug('%s: reservation %s (generation %d): %s',
+                      self.request.label, rid, generation, decision.state)
+            if decision.state == UNAVAILABLE:
+                self.unavailable = decision.reason
+                return None
+            if decision.state == GONE:
+                return self._gone(kind, rid)
+            if decision.state == HELD:
+                self.held_id, self.generation = rid, generation
+                # Held since an earlier run of this host: as if for a
+                # lease already (its create then checks for a taker).
+                self._held_since = started - (
+                    0.0 if decision.fresh else self.lease)
+                if decision.resource_ids:  # recorded by an earlier run
+                    return self._outcome(kind, decision.body)
+                return None
+            found = self._wait(kind, rid, decision.body, decision.date)
+            if found is not None:
+                return found
+            generation += 1
+            self.say('The run that reserved the %s made nothing in %.0fs: '
+                     'taking over.' % (self.request.label, self.lease))
+
+    def _gone(self, kind, rid):
+        found = kind.find(self.request)
+        if found is not None:
+            return found
+        raise errors.Refused(
+            '%s is bound to reservation %s, which was deleted (or belongs '
+            'to another project): it stays taken until the cloud\'s '
+            'operator purges deleted images. Nothing was sent: use a new '
+            'token.' % (_sentence(self.request.label), rid))
+
+    def _outcome(self, kind, body):
+        ids = resource_ids_of(body)
+        result = kind.fetch(ids)
+        if result is None:
+            raise errors.Refused(
+                '%s created %s %s, which no longer exists. Use a new token '
+                'to create another.' % (_sentence(self.request.label),
+                                        kind.noun, ', '.join(ids)))
+        recorded = fp.Fingerprint.decode(body.get(FINGERPRINT_KEY))
+        return idempotent.Found(result, ids, recorded)
+
+    def _wait(self, kind, rid, body, date):
+        """Another attempt holds ``rid``: its outcome once recorded, the
+        resource once found, or None when its lease ran out with nothing
+        made (take over)."""
+        recorded = fp.Fingerprint.decode(body.get(FINGERPRINT_KEY))
+        if recorded is not None and recorded != self.request.fingerprint:
+            raise idempotent.mismatch(self.request, recorded, 'on the cloud')
+        told, looked = False, None
+        while True:
+            if resource_ids_of(body):
+                return self._outcome(kind, body)
+            now = self._monotonic()
+            if looked is None or now - looked >= LOOKUP_SECONDS:
+                looked = now
+                found = kind.find(self.request)
+                if found is not None:
+                    return found
+            age = _age(body, date)
+            if date is not None and age >= self.lease:
+                return None
+            if not told:
+                self.say('Another run with the same %s is creating the %s; '
+                         'waiting for it (taken over if it made nothing '
+                         'within %.0fs)...' % (self.request.label, kind.noun,
+                                               self.lease))
+                told = True
+            self._sleep(POLL_SECONDS)
+            body, date = self.images.get_dated(rid)
+            if body is None:
+                return self._gone(kind, rid)
+
+    def settle(self, kind, resource_ids):
+        """After this holder's create answered: None if its resources are
+        the request's, else ``Found`` of the next generation's (this
+        attempt was taken over while paused: its own were deleted)."""
+        if self.held_id is None or resource_ids is None:
+            return None
+        held_for = self._monotonic() - self._held_since
+        if held_for < self.lease / 2:
+            return None  # nobody can have taken over yet
+        rid = self.rid(self.generation + 1)
+        body, _ = self.images.get_dated(rid)
+        deadline = self._monotonic() + self.lease
+        while body is not None and not resource_ids_of(body):
+            if self._monotonic() > deadline:
+                raise errors.Unknown(
+                    'This run was paused past its reservation\'s lease, and '
+                    'the run that took over recorded no outcome. Run the '
+                    'same command again.')
+            self.say('This run was paused past its reservation\'s lease and '
+                     'another run took over; waiting for its outcome...')
+            self._sleep(POLL_SECONDS)
+            body, _ = self.images.get_dated(rid)
+        winners = resource_ids_of(body)
+        if winners is None or set(winners) == set(resource_ids):
+            return None
+        for resource_id in resource_ids:
+            self.say('Deleting %s %s: a run that took over the %s created %s '
+                     '%s.' % (kind.noun, resource_id, self.request.label,
+                              kind.noun, winners[0]))
+            kind.discard(resource_id)
+        return self._outcome(kind, body)
+
+    def record(self, resource_ids):
+        """Write the outcome on the held reservation; a failure costs
+        other hosts a lookup, not the create."""
+        if self.held_id is None:
+            return
+        try:
+            record(self.images, self.held_id, resource_ids)
+        except errors.ApiError as exc:
+            LOG.debug('Could not record the outcome on reservation %s: %s',
+                      self.held_id, exc)
+
+
+def _after_colon(message):
+    """The cloud's own words in an ``ApiError`` message."""
+    return message.split(': ', 1)[-1].split(' (HTTP ')[0]
+
+
+def _sentence(text):
+    return text[:1].upper() + text[1:]

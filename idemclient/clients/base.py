@@ -77,6 +77,16 @@ class ServiceClient:
         return any(link.get('rel') == 'next'
                    for link in body.get(key + '_links') or ())
 
+    def delete(self, collection, item_id):
+        """``DELETE /<collection>/<id>``; one already gone is not an
+        error."""
+        try:
+            self._call('DELETE', '/%s/%s' % (collection, item_id),
+                       'Cannot delete %s' % item_id)
+        except ApiError as exc:
+            if exc.status_code != 404:
+                raise
+
     def guarded_create(self, create, request_id, client_token):
         """Run an SDK create call with its one POST guarded (``once``)."""
         return once.guarded_create(self.adapter, create, request_id,

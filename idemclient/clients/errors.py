@@ -2,6 +2,8 @@
 (``core.errors``: the cloud's own message, the status and the request id).
 The tree's other classes are re-exported for the kinds' use."""
 
+import re
+
 from idemclient.core.errors import ApiError  # noqa: F401
 from idemclient.core.errors import IdemError  # noqa: F401
 from idemclient.core.errors import Refused  # noqa: F401
@@ -18,7 +20,7 @@ def _cloud_message(response):
     try:
         body = response.json()
     except ValueError:
-        return response.text.strip() or response.reason
+        return _one_line(response.text) or response.reason
     if isinstance(body, dict) and len(body) == 1:
         inner = next(iter(body.values()))
         if isinstance(inner, dict) and inner.get('message'):
@@ -26,6 +28,14 @@ def _cloud_message(response):
     if isinstance(body, dict) and body.get('message'):
         return body['message']
     return response.text.strip() or response.reason
+
+
+def _one_line(text):
+    """An HTML error page (webob's, as Glance answers) as one line."""
+    text = text or ''
+    if '<' in text:
+        text = re.sub(r'(?s)<title>.*?</title>|<[^>]*>', ' ', text)
+    return ' '.join(text.split())
 
 
 def raise_for_status(response, what):

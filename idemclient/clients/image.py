@@ -1,5 +1,7 @@
 """The Glance calls idemclient needs, one method per REST call."""
 
+import email.utils
+
 from idemclient.clients import base
 
 OCTETS = {'Content-Type': 'application/octet-stream'}
@@ -13,6 +15,29 @@ class ImageClient(base.ServiceClient):
         """The image, or None: never made, deleted, or not visible."""
         return self._shown('/images/%s' % image_id,
                            'Cannot show image %s' % image_id)
+
+    def get_dated(self, image_id):
+        """(the image or None, Glance's clock: its ``Date`` in epoch
+        seconds, or None): how old a reservation is, on Glance's clock."""
+        try:
+            response = self._call('GET', '/images/%s' % image_id,
+                                  'Cannot show image %s' % image_id)
+        except base.ApiError as exc:
+            if exc.status_code == 404:
+                return None, None
+            raise
+        return response.json(), _date(response)
+
+    def delete(self, image_id):
+        """Delete an image; False if it was already gone."""
+        try:
+            self._call('DELETE', '/images/%s' % image_id,
+                       'Cannot delete image %s' % image_id)
+        except base.ApiError as exc:
+            if exc.status_code == 404:
+                return False
+            raise
+        return True
 
     def with_property(self, key, value):
         """Every visible image whose property ``key`` is ``value`` (Glance
@@ -58,3 +83,11 @@ class ImageClient(base.ServiceClient):
         self._call('POST', '/images/%s/import' % image_id,
                    'Cannot import the data of image %s' % image_id,
                    json={'method': {'name': method}})
+
+
+def _date(response):
+    try:
+        return email.utils.parsedate_to_datetime(
+            response.headers.get('Date')).timestamp()
+    except (TypeError, ValueError):
+        return None

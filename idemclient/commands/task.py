@@ -226,10 +226,16 @@ def parse_duration(text):
 
 
 class PruneTask(_TaskCommand, command.Command):
-    """Remove finished (done or failed) entries from the local journal.
+    """Remove finished (done or failed) entries from the local journal,
+    and the reservations they hold.
 
     Pending entries are never removed: they are requests whose outcome is
-    not known yet. Works offline, for every project in the journal.
+    not known yet. A reservation (a hidden image) is deleted with the
+    credentials of its project; an entry whose reservation cannot be
+    deleted now (another project's, no credentials given, the image
+    service failing) is kept for a later prune. The token stays bound
+    after a prune: Glance keeps a deleted image's id until its operator
+    purges them.
     """
 
     auth_required = False
@@ -240,14 +246,65 @@ class PruneTask(_TaskCommand, command.Command):
                             required=True,
                             help='Remove entries last changed longer ago '
                             'than this: e.g. 30m, 12h, 7d, 2w')
+        parser.add_argument('--keep-reservations', action='store_true',
+                            help='Remove the entries only, offline, and '
+                            'leave their reservations (hidden images) in '
+                            'the image service')
         return parser
 
     def take_action(self, parsed_args):
         age = parse_duration(parsed_args.older_than)
         with self.open_journal(write=True) as journal:
             try:
-                removed = journal.delete_finished(time.time() - age)
+                finished = journal.finished(time.time() - age)
+                reserved = [] if parsed_args.keep_reservations else [
+                    e for e in finished if e.reservation]
+                kept, why = self._delete_reservations(reserved)
+                removed = journal.delete_entries(
+                    [e.uuid for e in finished if e.uuid not in kept])
             except journal_mod.JournalError as exc:
                 raise exceptions.CommandError('%s.' % exc)
         self.app.stdout.write('Removed %d finished task%s.\n'
                               % (removed, '' if removed == 1 else 's'))
+        if kept:
+            raise exceptions.CommandError(
+                'Kept %d finished task%s whose reservation could not be '
+                'deleted (%s): prune again with their credentials, or '
+                'with --keep-reservations.' % (
+                    len(kept), '' if len(kept) == 1 else 's', why))
+
+    def _logged_in_scope(self):
+        """Log in now, as osc-lib does before a command that needs it
+        (this one runs without credentials when it has nothing to delete
+        on the cloud)."""
+        app = self.app
+        app.cloud = app.cloud_config.get_one(
+            cloud=app.options.cloud, argparse=app.options, validate=True,
+            app_name=app.client_manager._app_name,
+            app_version=app.client_manager._app_version)
+        app.client_manager._cli_options = app.cloud
+        app.client_manager._auth_required = True
+        app.client_manager.setup_auth()
+        return self.scope()
+
+    def _delete_reservations(self, entries):
+        """({uuids of the entries kept}, why) after deleting the
+        reservations of ``entries`` that these credentials own."""
+        if not entries:
+            return set(), None
+        try:
+            scope = self._logged_in_scope()
+        except Exception:  # no credentials: nothing can be deleted
+            return {e.uuid for e in entries}, 'no credentials were given'
+        kept, why = set(), None
+        for entry in entries:
+            if entry.scope != scope.key:
+                kept.add(entry.uuid)
+                why = why or 'another project\'s or user\'s'
+                continue
+            try:
+                self.images().delete(entry.reservation)
+            except errors.ApiError as exc:
+                kept.add(entry.uuid)
+                why = why or str(exc)
+        return kept, why

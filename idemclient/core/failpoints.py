@@ -19,9 +19,14 @@ import time
 
 ENV_VAR = 'IDEMCLIENT_FAILPOINT'
 BARRIER_VAR = 'IDEMCLIENT_BARRIER'
-# Before anything is sent: the cloud has not acted.
-BEFORE_SENDING = ('before-lock', 'after-lookup', 'before-journal-commit',
-                  'after-journal-commit')
+# Before the create is sent: the cloud holds nothing of it (a reservation
+# at most). In this order with a reservation; without one (image and
+# keypair creates, ``--no-reservation``) the lookup comes before the
+# journal and there is no ``after-reserve``.
+BEFORE_SENDING = ('before-lock', 'before-journal-commit',
+                  'after-journal-commit', 'after-reserve', 'after-lookup')
+# The points a create without a reservation never passes.
+RESERVING_ONLY = ('after-reserve',)
 # The cloud has acted and the client has not recorded it (yet).
 AFTER_SENDING = (
     'after-response',        # every kind: answered, not recorded

@@ -4,17 +4,25 @@ The order of events is what makes a retry safe:
 
 1. take the key's lock (concurrent runs on this host take turns);
 2. a journal entry with other parameters: refuse; a done entry: show it;
-3. look the marker up on the cloud (this is what protects a host whose
-   journal has no entry); found: check its parameters, record it, show it;
-4. record the attempt, synced to disk, and only then send the create;
-5. a 4xx: look once more (another host's create may be why, e.g. over
-   quota), else nothing was made: mark it failed; no answer or a 5xx: leave
-   it pending, the next run's lookup will tell; an answer: mark it done, or,
-   for a kind that settles (servers, see ``converge``), leave it pending
-   until the winner among hosts is decided.
+3. record the attempt, synced to disk, and only then anything of it leaves;
+4. take the request's reservation (``idemclient.reservations``: Glance's
+   client-chosen image id, refused to every other host): another attempt's
+   means its resource, waited for and shown; where Glance refuses
+   reservations, the create goes on as it did without them (one line says
+   so);
+5. look the marker up on the cloud (a token used without a reservation);
+   found: check its parameters, record it, show it;
+6. send the create. A 4xx: look once more (another host's create may be
+   why, e.g. over quota), else nothing was made: mark it failed; no answer
+   or a 5xx: leave it pending, the next run's lookup will tell; an answer:
+   mark it done and write the outcome on the reservation, or, for a kind
+   that settles (servers without a reservation, see ``converge``), leave
+   it pending until the winner among hosts is decided.
 
-With a coordination backend configured (``coordination``), steps 3 to 5
-also hold a lock shared by every host.
+With reservations off (``--no-reservation``) steps 3 and 5 swap places
+and step 4 is left out: what idemclient did before reservations. With a
+coordination backend configured (``coordination``), steps 3 to 6 also
+hold a lock shared by every host.
 
 What differs between kinds of resource (how to find, fetch and send) is
 a ``Kind``, whose contract is written once in ``idemclient.contract``
@@ -119,12 +127,16 @@ def _capitalised(text):
     return text[:1].upper() + text[1:]
 
 
-def run_once(journal_path, request, kind, say, coordination_url=None):
+def run_once(journal_path, request, kind, say, coordination_url=None,
+             reservation=None):
     """Create through ``kind`` at most once for ``request``; return what
     OSC expects from its create call.
 
-    A kind with a ``settlement`` left after its create (a decision still
-    owed) is handed the coordination lock, to release once decided.
+    ``reservation`` (``idemclient.reservations.Reservation``, or None when
+    they are off) is taken once the attempt is journaled: only its holder
+    sends the create. A kind with a ``settlement`` left after its create
+    (a decision still owed) is handed the coordination lock, to release
+    once decided.
     """
     def waiting():
         say('Waiting for another run with the same %s to finish...'
@@ -135,7 +147,8 @@ def run_once(journal_path, request, kind, say, coordination_url=None):
                               request.idem_key, on_wait=waiting):
                 held = _coordinate(request, coordination_url, waiting)
                 try:
-                    result = _run_locked(journal, request, kind, say)
+                    result = _run_locked(journal, request, kind, say,
+                                         reservation)
                 except BaseException:
                     held.release()
                     raise
@@ -172,7 +185,7 @@ def record(journal_path, uuid, resource_ids=None, error=None):
             '%s. Run the same command again to record the outcome.' % exc)
 
 
-def _run_locked(journal, request, kind, say):
+def _run_locked(journal, request, kind, say, reservation=None):
     entry = journal.find(request.scope.key, request.operation,
                          request.idem_key)
     # Under the lock, so concurrent runs agree on one generated key.
@@ -193,23 +206,75 @@ def _run_locked(journal, request, kind, say):
         say(_already(kind, request, entry.resource_ids[0]))
         return result
 
-    found = _lookup(kind, request, entry, say)
-    LOG.debug('%s: lookup of marker %s found %s', request.label,
-              request.marker, found.resource_ids if found else 'nothing')
-    if found:
-        return _take(journal, request, kind, entry, found, say)
+    if reservation is None:
+        found = _lookup(kind, request, entry, say)
+        if found:
+            return _take(journal, request, kind, entry, found, say)
+        failpoints.hit('after-lookup')
+        attempt = _begin(journal, request, secret)
+    else:
+        # Journaled first: the reservation carries the entry's nonce.
+        attempt = _begin(journal, request, secret)
+        found = _reserve(journal, request, kind, entry, attempt,
+                         reservation, say)
+        if found:
+            return _take(journal, request, kind, attempt, found, say)
+        found = _lookup(kind, request, entry, say)
+        if found:
+            reservation.record(found.resource_ids)
+            return _take(journal, request, kind, attempt, found, say)
+        failpoints.hit('after-lookup')
+    return _send(journal, request, kind, attempt, say, reservation)
 
-    failpoints.hit('after-lookup')
-    entry = journal.begin_attempt(
+
+def _begin(journal, request, secret):
+    """Journal the attempt, synced, before anything of it is sent."""
+    attempt = journal.begin_attempt(
         scope=request.scope, operation=request.operation,
         idem_key=request.idem_key, marker=request.marker,
         fingerprint=request.fingerprint.encode(),
         client_token=request.client_token, task_tag=request.task_tag,
         secret=secret, target=request.target)
-    LOG.debug('%s: journaled attempt %d of entry %s (request id %s) in %s; '
-              'sending the create', request.label, entry.attempts,
-              entry.uuid, entry.request_id, journal.path)
+    LOG.debug('%s: journaled attempt %d of entry %s (request id %s) in %s',
+              request.label, attempt.attempts, attempt.uuid,
+              attempt.request_id, journal.path)
     failpoints.hit('after-journal-commit')
+    return attempt
+
+
+def _reserve(journal, request, kind, entry, attempt, reservation, say):
+    """Claim the reservation: None when this attempt may go on (holding
+    it, or with reservations unavailable), else what another attempt
+    made (``Found``)."""
+    try:
+        found = reservation.claim(attempt, kind)
+    except errors.Refused as exc:
+        if entry is None or entry.state == 'failed':  # nothing of ours out
+            journal.mark_failed(attempt.uuid, str(exc))
+        raise
+    if reservation.held_id is not None:
+        journal.hold_reservation(attempt.uuid, reservation.held_id)
+        kind.racing = False
+    elif reservation.unavailable is not None:
+        say(fallback_line(kind, reservation.unavailable))
+    failpoints.hit('after-reserve')
+    return found
+
+
+def fallback_line(kind, reason):
+    """The one line saying what a create without a reservation risks."""
+    if kind.settles:
+        risk = ('runs from several hosts at the same moment are settled '
+                'after their creates instead (a few seconds more)')
+    else:
+        risk = ('runs from several hosts at the same moment may make two '
+                '%ss until reservations are allowed' % kind.noun)
+    return 'Reservations are unavailable on this cloud (%s): %s.' % (
+        reason.rstrip('.'), risk)
+
+
+def _send(journal, request, kind, entry, say, reservation):
+    """Send the one create of a journaled attempt and record its answer."""
     try:
         result, resource_ids, cloud_request_id = kind.send(entry)
     except errors.ApiError as exc:
@@ -219,6 +284,8 @@ def _run_locked(journal, request, kind, say):
                       request.label, exc,
                       found.resource_ids if found else 'nothing')
             if found:
+                if reservation is not None:
+                    reservation.record(found.resource_ids)
                 return _take(journal, request, kind, entry, found, say)
             journal.mark_failed(entry.uuid, str(exc))
             raise
@@ -232,8 +299,17 @@ def _run_locked(journal, request, kind, say):
               'what a later decision records', cloud_request_id)
     if resource_ids is None:  # decided later: see ``record``
         journal.mark_sent(entry.uuid, cloud_request_id)
-    else:
-        journal.mark_done(entry.uuid, resource_ids, cloud_request_id)
+        return result
+    if reservation is not None:
+        winner = reservation.settle(kind, resource_ids)
+        if winner is not None:  # taken over while paused: the taker's
+            journal.mark_done(entry.uuid, winner.resource_ids,
+                              cloud_request_id)
+            reservation.record(winner.resource_ids)
+            return winner.result
+    journal.mark_done(entry.uuid, resource_ids, cloud_request_id)
+    if reservation is not None:
+        reservation.record(resource_ids)
     return result
 
 
@@ -268,12 +344,13 @@ def _lookup(kind, request, entry, say):
     """Look the marker up; give an attempt that may be in flight time to
     land first."""
     found = kind.find(request)
-    if found or entry is None or entry.state != 'pending':
-        return found
-    age = time.time() - entry.updated_at
-    if 0 <= age < SETTLE_SECONDS:
-        say('An earlier attempt was sent %.1fs ago; waiting %.1fs for it '
-            'to land...' % (age, SETTLE_SECONDS - age))
-        time.sleep(SETTLE_SECONDS - age)
-        found = kind.find(request)
+    if not found and entry is not None and entry.state == 'pending':
+        age = time.time() - entry.updated_at
+        if 0 <= age < SETTLE_SECONDS:
+            say('An earlier attempt was sent %.1fs ago; waiting %.1fs for '
+                'it to land...' % (age, SETTLE_SECONDS - age))
+            time.sleep(SETTLE_SECONDS - age)
+            found = kind.find(request)
+    LOG.debug('%s: lookup of marker %s found %s', request.label,
+              request.marker, found.resource_ids if found else 'nothing')
     return found

@@ -29,7 +29,7 @@ import uuid as uuidlib
 from idemclient.core import errors
 from idemclient.core import failpoints
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STATES = ('pending', 'done', 'failed')
 ENV_VAR = 'IDEMCLIENT_JOURNAL'
 BUSY_TIMEOUT = 10.0  # seconds SQLite waits for another writer
@@ -72,6 +72,14 @@ _MIGRATIONS = {
     # the server of a volume swap.
     2: """
     ALTER TABLE request ADD COLUMN target TEXT;
+    """,
+    # The reservation (``idemclient.reservations``): the entry's own nonce,
+    # random and kept across its attempts (a request id changes with each
+    # one), so a retry of this host knows its reservation; and the id of
+    # the reservation it holds, which ``task prune`` deletes.
+    3: """
+    ALTER TABLE request ADD COLUMN nonce TEXT;
+    ALTER TABLE request ADD COLUMN reservation TEXT;
     """,
 }
 # Entry ids are derived from the request's key, so the same request has the
@@ -121,6 +129,12 @@ class Empty:
     def entries(self, state=None, scope=None):
         return []
 
+    def finished(self, older_than):
+        return []
+
+    def delete_entries(self, uuids):
+        return 0
+
     def delete_finished(self, older_than):
         return 0
 
@@ -159,6 +173,8 @@ class Entry:
     created_at: float
     updated_at: float
     target: str | None = None
+    nonce: str | None = None
+    reservation: str | None = None
 
     @classmethod
     def from_row(cls, row):
@@ -435,12 +451,13 @@ class Journal:
                 'INSERT INTO request (uuid, operation, scope, auth_url, '
                 'project_id, user_id, idem_key, client_token, task_tag, '
                 'marker, fingerprint, state, request_id, secret, attempts, '
-                'created_at, updated_at, target) VALUES '
-                '(?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?)',
+                'created_at, updated_at, target, nonce) VALUES '
+                '(?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?)',
                 (entry_id(scope.key, operation, idem_key), operation,
                  scope.key, scope.auth_url, scope.project_id, scope.user_id,
                  idem_key, client_token, task_tag, marker, fingerprint,
-                 'pending', request_id, secret, now, now, target),
+                 'pending', request_id, secret, now, now, target,
+                 uuidlib.uuid4().hex),
                 before_commit='before-journal-commit')
         elif existing.state == 'done':
             raise JournalError('Journal %s: request %s is already done'
@@ -450,9 +467,11 @@ class Journal:
                 "UPDATE request SET state='pending', fingerprint=?, "
                 'request_id=?, error=NULL, secret=COALESCE(?, secret), '
                 'task_tag=COALESCE(?, task_tag), target=COALESCE(?, target), '
-                'attempts=attempts+1, updated_at=? WHERE uuid=?',
-                (fingerprint, request_id, secret, task_tag, target, now,
-                 existing.uuid), before_commit='before-journal-commit')
+                'nonce=COALESCE(nonce, ?), attempts=attempts+1, '
+                'updated_at=? WHERE uuid=?',
+                (fingerprint, request_id, secret, task_tag, target,
+                 uuidlib.uuid4().hex, now, existing.uuid),
+                before_commit='before-journal-commit')
         return self.find(scope.key, operation, idem_key)
 
     def mark_done(self, uuid, resource_ids, response_request_id=None):
@@ -462,6 +481,12 @@ class Journal:
             'error=NULL, updated_at=? WHERE uuid=?',
             (json.dumps(list(resource_ids)), response_request_id,
              time.time(), uuid))
+
+    def hold_reservation(self, uuid, reservation_id):
+        """Record the reservation this entry's attempt holds (kept when
+        the entry is done, so ``task prune`` can delete it)."""
+        self._write('UPDATE request SET reservation=? WHERE uuid=?',
+                    (reservation_id, uuid))
 
     def mark_sent(self, uuid, response_request_id):
         """The create was answered; which resource is the request's is
@@ -500,6 +525,24 @@ class Journal:
         self._write(
             "UPDATE request SET state='failed', error=?, updated_at=? "
             'WHERE uuid=?', (error, time.time(), uuid))
+
+    def finished(self, older_than):
+        """Done and failed entries last changed before ``older_than``."""
+        return [Entry.from_row(r) for r in self._read(
+            "SELECT * FROM request WHERE state IN ('done', 'failed') "
+            'AND updated_at < ?', (older_than,))]
+
+    def delete_entries(self, uuids):
+        """Drop these entries if they are still finished; how many went."""
+        try:
+            with self._transaction() as conn:
+                return sum(conn.execute(
+                    "DELETE FROM request WHERE uuid=? AND state IN "
+                    "('done', 'failed')", (uuid,)).rowcount
+                    for uuid in uuids)
+        except sqlite3.Error as exc:
+            raise JournalError('Cannot write to the journal %s: %s'
+                               % (self.path, _describe(exc, self.path)))
 
     def delete_finished(self, older_than):
         """Drop done and failed entries last changed before ``older_than``

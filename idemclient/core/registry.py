@@ -68,6 +68,10 @@ KINDS = (
          'idemclient.kinds.volume_swap'),
 )
 
+# Creates the cloud itself refuses twice (Nova a second key name, Glance a
+# second image id): they take no reservation (``idemclient.reservations``).
+UNIQUE_ON_THE_CLOUD = frozenset(('keypair.create', 'image.create'))
+
 BY_COMMAND = {kind.command: kind for kind in KINDS if kind.command}
 BY_OPERATION = {kind.operation: kind for kind in KINDS}
 SWAP = next(kind for kind in KINDS if kind.command is None)
@@ -77,6 +81,12 @@ def of_service(service):
     """The creates whose resources live in ``service``'s API, in order."""
     return tuple(kind for kind in KINDS
                  if kind.service == service and kind.command)
+
+
+def reserves(kind):
+    """Whether ``kind``'s creates take a reservation."""
+    return kind.command is not None and \
+        kind.operation not in UNIQUE_ON_THE_CLOUD
 
 
 def task_modules():

@@ -3,6 +3,7 @@ the markers go into the create call's own arguments, and the one POST is
 guarded (``clients.once``)."""
 
 import importlib
+import time
 
 from idemclient.clients import errors
 from idemclient import context
@@ -18,6 +19,7 @@ class WrappedCreate(contract.Kind):
     collection = None   # REST collection
     sdk_class = None    # 'openstack.block_storage.v3.volume:Volume'
     create_call = None  # the SDK proxy's create method
+    reserves = True     # takes a reservation (``idemclient.reservations``)
 
     def __init__(self, client, create, kwargs, request):
         self.client = client
@@ -37,6 +39,19 @@ class WrappedCreate(contract.Kind):
         body = self.client.get(self.collection, resource_ids[0])
         return self.sdk(body) if body else None
 
+    def discard(self, resource_id, patience=120.0):
+        """Delete it, once the service lets it be deleted (Cinder refuses
+        while an item is still ``creating``)."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                return self.client.delete(self.collection, resource_id)
+            except errors.ApiError as exc:
+                if exc.status_code not in (400, 409) or \
+                        time.monotonic() > deadline:
+                    raise
+            time.sleep(1.0)
+
     @classmethod
     def request_for(cls, scope, kwargs, client_token, task_tag):
         """Fingerprint over what OSC resolved (sizes, source and network
@@ -47,16 +62,21 @@ class WrappedCreate(contract.Kind):
                                              target=kwargs.get('name'))
 
     @classmethod
-    def run(cls, app, proxy, kwargs, token, task_tag, say, make):
+    def run(cls, app, parsed_args, proxy, kwargs, token, task_tag, say,
+            make):
         """What a wrapped create call does: the request for ``kwargs`` in
         the caller's scope, and the kind ``make(request)`` gives run once
-        (``core.idempotent``) with this command's journal and lock."""
+        (``core.idempotent``) with this command's journal, lock and
+        reservation."""
         from idemclient.core import idempotent
         request = cls.request_for(context.scope_of(app, proxy), kwargs,
                                   token, task_tag)
-        return idempotent.run_once(context.journal_path(app), request,
-                                   make(request), say,
-                                   context.coordination_url(app))
+        kind = make(request)
+        return idempotent.run_once(
+            context.journal_path(app), request, kind, say,
+            context.coordination_url(app),
+            context.reservation(app, parsed_args, request, say)
+            if cls.reserves else None)
 
     def marked(self, kwargs):
         """The create call's arguments with the request's markers."""

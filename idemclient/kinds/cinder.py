@@ -75,9 +75,9 @@ class CinderKind(base.WrappedCreate):
                     '--client-token and --task-tag need block storage API '
                     '%s or later for %ss; this cloud does not offer it. '
                     'Nothing was sent.' % (cls.microversion, cls.noun))
-            return cls.run(app, proxy, kwargs, token, task_tag, say,
-                           lambda request: cls(client, original, kwargs,
-                                               request))
+            return cls.run(app, parsed_args, proxy, kwargs, token,
+                           task_tag, say, lambda request: cls(
+                               client, original, kwargs, request))
 
         wrapping.wrap(proxy, cls.create_call, create)
         return base.Finished()

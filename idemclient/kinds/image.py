@@ -125,6 +125,7 @@ class ImageKind(base.WrappedCreate):
     operation = OPERATION
     noun = 'image'
     create_call = 'create_image'
+    reserves = False  # its id is derived from the token: its own
     sdk = staticmethod(sdk_image)
 
     def __init__(self, client, create, kwargs, request, say):
@@ -255,8 +256,8 @@ class ImageKind(base.WrappedCreate):
                 kind = cls(image_api.ImageClient(proxy), original, kwargs,
                            request, say)
                 return kind
-            image = cls.run(app, proxy, fingerprinted(kwargs), token,
-                            task_tag, say, make)
+            image = cls.run(app, parsed_args, proxy, fingerprinted(kwargs),
+                            token, task_tag, say, make)
             return kind.finish(image)
 
         wrapping.wrap(proxy, 'create_image', create_image)

@@ -162,7 +162,8 @@ class NeutronKind(base.WrappedCreate):
                 cls.marked_kwargs(kwargs, request, tagged)  # refused here
                 return cls(network_api.NetworkClient(proxy), original,
                            kwargs, request, tagged)
-            return cls.run(app, proxy, kwargs, token, task_tag, say, make)
+            return cls.run(app, parsed_args, proxy, kwargs, token,
+                           task_tag, say, make)
 
         wrapping.wrap(proxy, cls.create_call, create)
         return base.Finished()

@@ -65,6 +65,10 @@ class ServerKind(contract.Kind):
         self.own_attempts = set()
         self.settlement = None  # a decision the last send still owes
 
+    @property
+    def settles(self):
+        return self.settle_seconds > 0
+
     def bind(self, entry):
         """An attempt of this host that may have reached the cloud: its
         servers are this host's to delete if they lose."""
@@ -114,6 +118,9 @@ class ServerKind(contract.Kind):
         body = self.client.get_server(resource_ids[0])
         return _sdk_server(body) if body else None
 
+    def discard(self, resource_id):
+        self.client.delete_server(resource_id)
+
     def send(self, entry):
         request = self._request
         attempt = converge.attempt_tag(entry.request_id)
@@ -132,7 +139,7 @@ class ServerKind(contract.Kind):
         except Exception as exc:  # SDK or keystoneauth: translate once
             raise errors.sdk_error(exc)
         request_id = errors.response_request_id(response)
-        if self.settle_seconds > 0:
+        if self.settle_seconds > 0 and self.racing:
             self.settlement = Settlement(self, entry.uuid, server)
             return server, None, request_id
         ids = [server.id]
@@ -231,7 +238,8 @@ class Invocation(contract.Invocation):
     """
 
     def __init__(self, compute, journal_path, scope_of, client_token,
-                 task_tag, say, settle_seconds, coordination_url, wait):
+                 task_tag, say, settle_seconds, coordination_url, wait,
+                 reservation_for=lambda request: None):
         self.compute = compute
         self._create = compute.create_server
         self._get = compute.get_server
@@ -242,6 +250,7 @@ class Invocation(contract.Invocation):
         self.settle_seconds = settle_seconds
         self.coordination_url = coordination_url
         self.wait = wait
+        self.reservation_for = reservation_for
         self.settlement = None
 
     def install(self):
@@ -261,7 +270,8 @@ class Invocation(contract.Invocation):
         kind = ServerKind(client, self._create, kwargs, request,
                           self.settle_seconds, self.say)
         result = idempotent.run_once(self.journal_path, request, kind,
-                                     self.say, self.coordination_url)
+                                     self.say, self.coordination_url,
+                                     self.reservation_for(request))
         self.settlement = kind.settlement
         if self.settlement is not None:
             self.settlement.journal_path = self.journal_path
@@ -293,6 +303,7 @@ def install(app, parsed_args, token, task_tag, say):
         compute, context.journal_path(app),
         lambda: context.scope_of(app, compute), token, task_tag, say,
         context.settle_seconds(app), context.coordination_url(app),
-        getattr(parsed_args, 'wait', False))
+        getattr(parsed_args, 'wait', False),
+        lambda request: context.reservation(app, parsed_args, request, say))
     invocation.install()
     return invocation

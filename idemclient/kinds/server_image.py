@@ -56,6 +56,9 @@ class ServerImageKind(base.WrappedCreate):
         body = self.images.get(resource_ids[0])
         return self.sdk(body) if body else None
 
+    def discard(self, resource_id):
+        self.images.delete(resource_id)
+
     def find(self, request):
         found = marked_images(self.images, self.operation, request.marker,
                               request.task_id)
@@ -75,8 +78,8 @@ class ServerImageKind(base.WrappedCreate):
         def create_server_image(server, name, metadata=None, **options):
             kwargs = dict(options, server=server, name=name,
                           metadata=metadata)
-            return cls.run(app, proxy, kwargs, token, task_tag, say,
-                           lambda request: cls(
+            return cls.run(app, parsed_args, proxy, kwargs, token,
+                           task_tag, say, lambda request: cls(
                                compute_api.ComputeClient(proxy),
                                image_api.ImageClient(
                                    app.client_manager.image),

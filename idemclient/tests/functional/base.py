@@ -26,6 +26,7 @@ USERS = {
     'demo': ('demo', 'demopass', 'demo'),
     'demo2': ('demo', 'demopass', 'demo2'),
     'alt': ('alt', 'altpass', 'alt'),
+    'noimg': ('noimg', 'noimgpass', 'noimg'),  # no image creates (policy)
 }
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
 CREATE = ('server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros',

@@ -17,18 +17,26 @@ BUILD_KEY = 'idemclient-test:build-seconds'
 BUILD_SECONDS = 15
 
 
-class TestCrashMatrix(crash_matrix.CrashMatrix, base.FunctionalTestCase):
+class TestCrashMatrix(crash_matrix.CrashMatrix,
+                      crash_matrix.OneCreateAcrossHosts,
+                      base.FunctionalTestCase):
 
     collection = 'servers'
 
     def create_args(self, name, token):
         return base.CREATE + ('--client-token', token, name)
 
+    # The settle step runs where no reservation is held: its points are
+    # killed at with reservations off (``--no-reservation``'s variable).
+    hosts_env = {}
+
     def make(self, name, token, env=None, journal=None):
         return self.osc(*(self.create_args(name, token) + ('-f', 'json')),
-                        env=env, journal=journal)
+                        env=dict(self.hosts_env, **(env or {})),
+                        journal=journal)
 
     def rerun_until_done(self, name, token, *extra, **kwargs):
+        kwargs['env'] = dict(self.hosts_env, **(kwargs.get('env') or {}))
         server = self.create_server(name, '--client-token', token, *extra,
                                     **kwargs)
         self.assertIsInstance(server, dict, getattr(server, 'stderr', ''))
@@ -56,9 +64,11 @@ class TestCrashMatrix(crash_matrix.CrashMatrix, base.FunctionalTestCase):
         return {'OS_COMPUTE_ENDPOINT_OVERRIDE': proxy.url('/v2.1')}
 
     def test_kill_after_the_settle_listing(self):
+        self.hosts_env = {'IDEMCLIENT_RESERVATIONS': 'off'}
         self.kill_trials('settle-after-list')
 
     def test_kill_when_settled_before_recording(self):
+        self.hosts_env = {'IDEMCLIENT_RESERVATIONS': 'off'}
         self.kill_trials('settle-before-record')
 
     def test_kill_during_wait(self):

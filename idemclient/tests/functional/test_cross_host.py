@@ -20,6 +20,14 @@ HOSTS = 8
 
 
 class CrossHostTestCase(base.FunctionalTestCase):
+    """Hosts without reservations (``--no-reservation``'s environment
+    variable): what a cloud whose Glance refuses them runs, the settle
+    step and the optional lock. With reservations the same races send one
+    create: ``test_reservations``."""
+
+    def host_env(self, name, extra=None):
+        return super().host_env(name, dict(
+            {'IDEMCLIENT_RESERVATIONS': 'off'}, **(extra or {})))
 
     def race(self, name, token, hosts, *extra, env=None, failpoint=None):
         """Start ``hosts`` runs of one create (each on its own host); their

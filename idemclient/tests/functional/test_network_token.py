@@ -50,7 +50,8 @@ class NeutronTestCase(base.FunctionalTestCase):
                 collection, text))
 
 
-class NeutronKindTests(crash_matrix.CrashMatrix):
+class NeutronKindTests(crash_matrix.CrashMatrix,
+                       crash_matrix.OneCreateAcrossHosts):
     """Per kind: retries and another host, another project, bad tokens,
     8 processes, and the crash matrix (a mixin, so that it is not
     collected on its own)."""

@@ -84,7 +84,7 @@ class TestParsers(HookTestCase):
         self.assertEqual(set(hooks.KINDS), ours)
         app = mock.Mock()
         app.command_manager.namespace = 'openstack.cli'
-        for name, (module, noun, _) in hooks.KINDS.items():
+        for name, (module, noun, _, reserves) in hooks.KINDS.items():
             commands = [e.load() for group in entry_points.groups
                         if group.startswith('openstack.') and
                         not group.startswith('openstack.cli')
@@ -99,6 +99,7 @@ class TestParsers(HookTestCase):
                 self.assertIn('--client-token <token>', text, name)
                 self.assertIn('one %s exists' % ' '.join(noun.split()),
                               ' '.join(text.split()), name)
+                self.assertEqual(reserves, '--no-reservation' in text, name)
             install = importlib.import_module(module).install
             self.assertEqual(
                 ['app', 'parsed_args', 'token', 'task_tag', 'say'],

@@ -128,10 +128,48 @@ class TestOpen(JournalTestCase):
         conn.close()
         journal = self.open()
         entry = journal.get('u1')
-        self.assertEqual(('pending', 'token:t', None),
-                         (entry.state, entry.idem_key, entry.target))
-        self.assertEqual(2, journal._conn.execute(
+        self.assertEqual(('pending', 'token:t', None, None, None),
+                         (entry.state, entry.idem_key, entry.target,
+                          entry.nonce, entry.reservation))
+        self.assertEqual(3, journal._conn.execute(
             'PRAGMA user_version').fetchone()[0])
+
+    def test_a_migrated_pending_entry_gets_a_nonce_on_its_next_attempt(self):
+        os.makedirs(os.path.dirname(self.path))
+        conn = sqlite3.connect(self.path)
+        conn.executescript(jmod._MIGRATIONS[1] + ';' + jmod._MIGRATIONS[2])
+        scope = SCOPE
+        conn.execute(
+            "INSERT INTO request (uuid, operation, scope, auth_url, "
+            "project_id, user_id, idem_key, marker, fingerprint, state, "
+            "created_at, updated_at) VALUES (?, 'volume.create', ?, "
+            "'a', 'p', 'u', 'token:t', 'm', 'f', 'pending', 1, 2)",
+            (jmod.entry_id(scope.key, 'volume.create', 'token:t'),
+             scope.key))
+        conn.execute('PRAGMA user_version=2')
+        conn.commit()
+        conn.close()
+        entry = self.open().begin_attempt(
+            scope=scope, operation='volume.create', idem_key='token:t',
+            marker='m', fingerprint='f')
+        self.assertEqual(32, len(entry.nonce or ''))
+
+    def test_the_nonce_is_kept_across_attempts_the_request_id_is_not(self):
+        journal = self.open()
+        first = _attempt(journal)
+        second = _attempt(journal)
+        self.assertEqual(first.nonce, second.nonce)
+        self.assertNotEqual(first.request_id, second.request_id)
+        other = _attempt(journal, key='token:u')
+        self.assertNotEqual(first.nonce, other.nonce)
+
+    def test_the_held_reservation_outlives_the_entrys_outcome(self):
+        journal = self.open()
+        entry = _attempt(journal)
+        journal.hold_reservation(entry.uuid, 'r-1')
+        journal.mark_done(entry.uuid, ['id1'])
+        done = journal.get(entry.uuid)
+        self.assertEqual(('done', 'r-1'), (done.state, done.reservation))
 
     def test_unwritable_directory(self):
         blocker = os.path.join(self.dir, 'file')

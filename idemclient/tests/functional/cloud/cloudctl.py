@@ -279,6 +279,14 @@ lock_path = {g}/lock
 [oslo_policy]
 enforce_new_defaults = True
 enforce_scope = True
+policy_file = {g}/policy.yaml
+"""
+# Glance's own default for image creates, except for the role ``no-images``
+# (the seed gives it to the ``noimg`` user): a cloud whose policy refuses
+# a project's image creates, where idemclient cannot reserve.
+GLANCE_POLICY = """\
+"add_image": "rule:context_is_admin or (role:member and \\
+  project_id:%(project_id)s and project_id:%(owner)s and not role:no-images)"
 """
 
 
@@ -303,6 +311,7 @@ def configure():
             'disable_by_file_path = %s/healthcheck_disable' % d, paste))
     write(n + '/neutron.conf', NEUTRON_CONF.format(n=n, auth_url=AUTH_URL))
     write(g + '/glance-api.conf', GLANCE_CONF.format(g=g, auth_url=AUTH_URL))
+    write(g + '/policy.yaml', GLANCE_POLICY)
 
 
 def make_databases(meanwhile):

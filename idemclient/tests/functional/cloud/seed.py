@@ -28,6 +28,8 @@ USERS = {
     'glance': ('glancepass', [('service', 'service')]),
     'demo': ('demopass', [('demo', 'member'), ('demo2', 'member')]),
     'alt': ('altpass', [('alt', 'member')]),
+    # Glance's policy (cloudctl) refuses this role's image creates.
+    'noimg': ('noimgpass', [('noimg', 'member'), ('noimg', 'no-images')]),
 }
 
 
@@ -41,10 +43,11 @@ def admin_session(auth_url):
 def identity(auth_url, nova_port, cinder_port, neutron_port, glance_port):
     ks = client.Client(session=admin_session(auth_url))
     roles = {r.name: r for r in ks.roles.list()}
-    if 'service' not in roles:
-        roles['service'] = ks.roles.create('service')
+    for role in ('service', 'no-images'):
+        if role not in roles:
+            roles[role] = ks.roles.create(role)
     projects = {p.name: p for p in ks.projects.list()}
-    for name in ('service', 'demo', 'demo2', 'alt'):
+    for name in ('service', 'demo', 'demo2', 'alt', 'noimg'):
         projects[name] = ks.projects.create(name, domain='default')
     for name, (password, grants) in USERS.items():
         user = ks.users.create(name, domain='default', password=password)
