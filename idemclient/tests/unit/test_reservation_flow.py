@@ -1,0 +1,416 @@
+"""A create with a reservation, end to end in ``run_once``: a real journal,
+a Glance answering through requests-mock as the real one does (explicit
+ids refused twice, soft deletes, ``Date`` and ``created_at`` on one clock
+the test moves), and a kind whose cloud is a list. Several hosts are
+several journals."""
+
+import datetime
+import email.utils
+import re
+
+import testtools
+
+from idemclient.clients import errors
+from idemclient.clients import image as image_api
+from idemclient import contract
+from idemclient.core import idempotent
+from idemclient.core import journal as jmod
+from idemclient import reservations
+from idemclient.tests.unit import shared
+
+GLANCE = 'http://glance.example/v2'
+SCOPE = shared.SCOPE
+PARAMS = {'name': 'data', 'size': 1}
+LEASE = 60.0
+
+
+class Clock:
+    """Glance's clock and the client's, moved by the test and by sleeps."""
+
+    def __init__(self):
+        self.now = 1_800_000_000.0
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+    def monotonic(self):
+        return self.now
+
+
+class FakeGlance:
+    """Images by id, as Glance 33 answers for them (see
+    ``shared/docs/glance-reservation.md``); ``refuse`` answers every
+    create with that status (a policy, a quota)."""
+
+    def __init__(self, mocker, clock):
+        self.clock, self.images, self.deleted = clock, {}, set()
+        self.refuse = None
+        self.posts = 0
+        mocker.post(GLANCE + '/images', json=self._post)
+        item = re.compile(GLANCE + '/images/[0-9a-f-]+$')
+        mocker.get(item, json=self._get)
+        mocker.patch(item, json=self._patch)
+        mocker.delete(item, json=self._delete)
+
+    def _date(self, context):
+        context.headers['Date'] = email.utils.formatdate(self.clock.now,
+                                                         usegmt=True)
+
+    def _post(self, request, context):
+        self.posts += 1
+        if self.refuse:
+            context.status_code = self.refuse
+            return {'message': 'refused'}
+        body = request.json()
+        if body['id'] in self.images or body['id'] in self.deleted:
+            context.status_code = 409
+            return {'message': 'Image with identifier %s already exists!'
+                    % body['id']}
+        self.put(body, self.clock.now)
+        context.status_code = 201
+        return self.images[body['id']]
+
+    def put(self, body, created):
+        """An image as if created at ``created`` (epoch seconds)."""
+        self.images[body['id']] = dict(body, status='queued', created_at=(
+            datetime.datetime.fromtimestamp(created, datetime.timezone.utc)
+            .strftime('%Y-%m-%dT%H:%M:%SZ')))
+
+    def _image_id(self, request):
+        return request.path.rsplit('/', 1)[-1]
+
+    def _get(self, request, context):
+        self._date(context)
+        image = self.images.get(self._image_id(request))
+        if image is None:
+            context.status_code = 404
+            return {}
+        return image
+
+    def _patch(self, request, context):
+        image = self.images[self._image_id(request)]
+        for op in request.json():
+            image[op['path'].lstrip('/')] = op['value']
+        return image
+
+    def _delete(self, request, context):
+        image_id = self._image_id(request)
+        self.images.pop(image_id)
+        self.deleted.add(image_id)
+        context.status_code = 204
+        return {}
+
+
+class Cloud:
+    """The kind's service: resources as (id, marker), in creation order."""
+
+    def __init__(self):
+        self.resources, self.creates, self.finds = [], 0, 0
+
+    def marked(self, marker):
+        return [rid for rid, mark in self.resources if mark == marker]
+
+
+class Widgets(contract.Kind):
+    noun = 'widget'
+
+    def __init__(self, cloud, request, before_create=None):
+        self.cloud, self.request = cloud, request
+        self.before_create = before_create
+        self.racing_at_send = None
+
+    def bind(self, entry):
+        return None
+
+    def find(self, request):
+        self.cloud.finds += 1
+        found = self.cloud.marked(request.marker)
+        return idempotent.Found('found:' + found[0], found[:1],
+                                request.fingerprint) if found else None
+
+    def fetch(self, resource_ids):
+        known = [rid for rid, _ in self.cloud.resources]
+        return 'fetched:' + resource_ids[0] if resource_ids[0] in known \
+            else None
+
+    def send(self, entry):
+        self.racing_at_send = self.racing
+        if self.before_create:
+            self.before_create()
+        self.cloud.creates += 1
+        rid = 'w%d' % self.cloud.creates
+        self.cloud.resources.append((rid, self.request.marker))
+        return 'created:' + rid, [rid], 'req-cloud'
+
+    def discard(self, resource_id):
+        self.cloud.resources = [r for r in self.cloud.resources
+                                if r[0] != resource_id]
+
+
+class FlowTestCase(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.clock = Clock()
+        service = self.useFixture(shared.MockedService(GLANCE, 'image'))
+        self.glance = FakeGlance(service.mock, self.clock)
+        self.images = image_api.ImageClient(service.adapter)
+        self.cloud = Cloud()
+        self.journals = {}
+        self.said = []
+
+    def journal(self, host):
+        if host not in self.journals:
+            self.journals[host] = self.useFixture(shared.TempJournal()).path
+        return self.journals[host]
+
+    def request(self, params=PARAMS, token='T'):
+        return idempotent.Request.for_create('widget.create', SCOPE, params,
+                                             token, None)
+
+    def reservation(self, request, images='given'):
+        return reservations.Reservation(
+            self.images if images == 'given' else images, request,
+            'RegionOne', LEASE, self.said.append, sleep=self.clock.sleep,
+            monotonic=self.clock.monotonic)
+
+    def run_on(self, host, params=PARAMS, before_create=None,
+               images='given'):
+        request = self.request(params)
+        self.kind = Widgets(self.cloud, request, before_create)
+        return idempotent.run_once(self.journal(host), request, self.kind,
+                                   self.said.append,
+                                   reservation=self.reservation(
+                                       request, images))
+
+    def entry(self, host):
+        with jmod.Journal.open(self.journal(host)) as journal:
+            return journal.find(SCOPE.key, 'widget.create', 'token:T')
+
+    def rid(self, generation=0):
+        return reservations.reservation_id(SCOPE.key, 'RegionOne',
+                                           'widget.create', 'token:T',
+                                           generation)
+
+    def outcome(self, generation=0):
+        return reservations.resource_ids_of(
+            self.glance.images.get(self.rid(generation)))
+
+
+class TestHolder(FlowTestCase):
+
+    def test_a_new_reservation_is_held_created_once_and_recorded(self):
+        self.assertEqual('created:w1', self.run_on('a'))
+        self.assertEqual((1, ['w1'], False),
+                         (self.cloud.creates, self.outcome(),
+                          self.kind.racing_at_send))
+        entry = self.entry('a')
+        self.assertEqual(('done', self.rid()), (entry.state,
+                                                entry.reservation))
+        image = self.glance.images[self.rid()]
+        self.assertEqual((entry.nonce, 'widget.create', True, 'private'),
+                         (image[reservations.NONCE_KEY],
+                          image[reservations.OPERATION_KEY],
+                          image['os_hidden'], image['visibility']))
+        self.assertEqual([], self.said)
+
+    def test_a_409_with_this_hosts_nonce_is_its_own_earlier_attempt(self):
+        """The first run died after reserving (its answer lost, say): the
+        rerun holds it by its nonce and creates once."""
+        def died():
+            raise KeyboardInterrupt
+        self.assertRaises(KeyboardInterrupt, self.run_on, 'a',
+                          before_create=died)
+        self.assertEqual('created:w1', self.run_on('a'))
+        self.assertEqual((1, ['w1'], 2), (self.cloud.creates,
+                                          self.outcome(), self.glance.posts))
+
+    def test_the_holder_still_looks_for_a_resource_made_without_one(self):
+        request = self.request()
+        self.cloud.resources.append(('old', request.marker))
+        self.assertEqual('found:old', self.run_on('a'))
+        self.assertEqual((0, ['old']), (self.cloud.creates, self.outcome()))
+
+
+class TestAnotherHost(FlowTestCase):
+
+    def test_reads_the_outcome_sends_no_create_and_looks_nothing_up(self):
+        self.run_on('a')
+        finds = self.cloud.finds
+        self.assertEqual('fetched:w1', self.run_on('b'))
+        self.assertEqual((1, finds), (self.cloud.creates, self.cloud.finds))
+        self.assertEqual(('done', ['w1'], None),
+                         (self.entry('b').state, self.entry('b').resource_ids,
+                          self.entry('b').reservation))
+        self.assertIn('widget w1 was already created', self.said[-1])
+
+    def test_other_parameters_are_refused_from_the_reservation(self):
+        self.run_on('a')
+        exc = self.assertRaises(errors.Refused, self.run_on, 'b',
+                                dict(PARAMS, size=2))
+        self.assertIn('with other parameters; different: size', str(exc))
+        self.assertIn('on the cloud', str(exc))
+        self.assertEqual(1, self.cloud.creates)
+        self.assertEqual('failed', self.entry('b').state)
+
+    def test_waits_for_the_holders_outcome(self):
+        """The holder reserved and is still creating: the other host
+        waits (saying so once) and prints what it made."""
+        holder_request = self.request()
+        self.glance.put({'id': self.rid(), reservations.NONCE_KEY: 'theirs',
+                         reservations.FINGERPRINT_KEY:
+                         holder_request.fingerprint.encode()},
+                        self.clock.now)
+        sleep = self.clock.sleep
+
+        def holder_finishes(seconds):
+            sleep(seconds)
+            if self.clock.now > 1_800_000_002 and not self.cloud.resources:
+                self.cloud.resources.append(('w9', 'elsewhere'))
+                self.glance.images[self.rid()][
+                    reservations.RESOURCES_KEY] = '["w9"]'
+        self.clock.sleep = holder_finishes
+        self.assertEqual('fetched:w9', self.run_on('b'))
+        self.assertEqual(0, self.cloud.creates)
+        self.assertEqual(1, sum('is creating the widget; waiting' in line
+                                for line in self.said), self.said)
+
+    def test_a_deleted_reservation_keeps_the_token_taken(self):
+        self.run_on('a')
+        self.glance.images.pop(self.rid())
+        self.glance.deleted.add(self.rid())
+        self.cloud.resources = []
+        exc = self.assertRaises(errors.Refused, self.run_on, 'b')
+        self.assertIn('which was deleted (or belongs to another project)',
+                      str(exc))
+        self.assertIn('use a new token', str(exc))
+        self.assertEqual(1, self.cloud.creates)
+
+    def test_a_deleted_reservation_whose_resource_is_there_shows_it(self):
+        self.run_on('a')
+        self.glance.images.pop(self.rid())
+        self.glance.deleted.add(self.rid())
+        self.assertEqual('found:w1', self.run_on('b'))
+        self.assertEqual(1, self.cloud.creates)
+
+
+class TestFallback(FlowTestCase):
+
+    def test_refused_by_policy_or_quota_says_one_line_and_creates(self):
+        for status in (403, 413):
+            self.glance.refuse = status
+            self.said[:] = []
+            self.cloud = Cloud()
+            self.journals = {}
+            self.assertEqual('created:w1', self.run_on('a'))
+            self.assertTrue(self.kind.racing_at_send)
+            self.assertEqual(1, len(self.said), self.said)
+            self.assertIn('Reservations are unavailable on this cloud (the '
+                          'image service answered HTTP %d: refused)'
+                          % status, self.said[0])
+            self.assertIn('may make two widgets until reservations are '
+                          'allowed', self.said[0])
+            self.assertIsNone(self.entry('a').reservation)
+
+    def test_no_image_service(self):
+        self.assertEqual('created:w1', self.run_on('a', images=None))
+        self.assertEqual(['Reservations are unavailable on this cloud (the '
+                          'cloud has no image service): runs from several '
+                          'hosts at the same moment may make two widgets '
+                          'until reservations are allowed.'], self.said)
+
+    def test_a_kind_that_settles_is_told_so(self):
+        kind = Widgets(self.cloud, self.request())
+        kind.settles = True
+        self.assertIn('settled after their creates instead',
+                      idempotent.fallback_line(kind, 'HTTP 403'))
+
+    def test_no_answer_to_the_reservation_sends_no_create(self):
+        self.glance.refuse = 503
+        exc = self.assertRaises(errors.Unknown, self.run_on, 'a')
+        self.assertIn('Nothing was created: run the same command again',
+                      str(exc))
+        self.assertEqual((0, 'pending'), (self.cloud.creates,
+                                          self.entry('a').state))
+
+
+class TestTakeover(FlowTestCase):
+
+    def dead_holder(self, age):
+        request = self.request()
+        self.glance.put({'id': self.rid(), reservations.NONCE_KEY: 'dead',
+                         reservations.FINGERPRINT_KEY:
+                         request.fingerprint.encode()},
+                        self.clock.now - age)
+
+    def test_a_lease_run_out_with_nothing_made_is_taken_over(self):
+        self.dead_holder(LEASE + 1)
+        self.assertEqual('created:w1', self.run_on('b'))
+        self.assertEqual((['w1'], None), (self.outcome(1), self.outcome(0)))
+        self.assertEqual(self.rid(1), self.entry('b').reservation)
+        self.assertIn("The run that reserved the client token 'T' made "
+                      'nothing in 60s: taking over.', self.said)
+
+    def test_before_the_lease_runs_out_it_waits_then_takes_over(self):
+        self.dead_holder(LEASE - 10)
+        start = self.clock.now
+        self.assertEqual('created:w1', self.run_on('b'))
+        self.assertGreaterEqual(self.clock.now - start, 10)
+        self.assertEqual(['w1'], self.outcome(1))
+
+    def test_a_resource_found_while_waiting_is_the_requests(self):
+        """The holder died between its create and recording the outcome:
+        its resource is found, nothing is taken over."""
+        self.dead_holder(5)
+        self.cloud.resources.append(('w7', self.request().marker))
+        self.assertEqual('found:w7', self.run_on('b'))
+        self.assertEqual((0, None), (self.cloud.creates,
+                                     self.glance.images.get(self.rid(1))))
+
+    def test_a_holder_that_wakes_after_a_takeover_leaves_one(self):
+        """Host a reserves, then is paused past the lease before its
+        create; host b takes over and creates. When a resumes, its create
+        still leaves: it finds b's outcome, deletes its own widget and
+        returns b's."""
+        def paused_then_taken_over():
+            self.clock.sleep(LEASE + 1)
+            self.assertEqual('created:w1', self.run_on('b'))
+        self.assertEqual('fetched:w1', self.run_on(
+            'a', before_create=paused_then_taken_over))
+        self.assertEqual(2, self.cloud.creates)
+        self.assertEqual(['w1'], [rid for rid, _ in self.cloud.resources])
+        self.assertEqual((['w1'], ['w1']), (self.outcome(0),
+                                            self.outcome(1)))
+        self.assertEqual(['w1'], self.entry('a').resource_ids)
+        self.assertIn("Deleting widget w2: a run that took over the client "
+                      "token 'T' created widget w1.", self.said)
+
+    def test_a_holder_within_half_its_lease_checks_nothing_more(self):
+        self.run_on('a')
+        self.assertEqual(1, self.glance.posts)
+        self.assertNotIn(self.rid(1), self.glance.images)
+
+
+class TestSettings(testtools.TestCase):
+
+    def test_on_unless_an_option_the_environment_or_clouds_yaml_says(self):
+        self.assertTrue(reservations.enabled(False, {}, {}))
+        self.assertFalse(reservations.enabled(True, {}, {}))
+        for value in ('off', 'OFF', '0', 'false', 'no'):
+            self.assertFalse(reservations.enabled(
+                False, {}, {'IDEMCLIENT_RESERVATIONS': value}), value)
+        self.assertFalse(reservations.enabled(
+            False, {'idemclient_reservations': False}, {}))
+        self.assertTrue(reservations.enabled(
+            False, {'idemclient_reservations': True}, {}))
+
+    def test_the_lease(self):
+        self.assertEqual(180.0, reservations.lease_seconds({}, {}))
+        self.assertEqual(5.0, reservations.lease_seconds(
+            {'idemclient_reservation_lease': 5}, {}))
+        self.assertEqual(7.0, reservations.lease_seconds(
+            {'idemclient_reservation_lease': 5},
+            {'IDEMCLIENT_RESERVATION_LEASE': '7'}))
+        for bad in ('0', 'x', '-3', '100000'):
+            self.assertRaises(ValueError, reservations.lease_seconds, {},
+                              {'IDEMCLIENT_RESERVATION_LEASE': bad})
