@@ -51,10 +51,36 @@ def reservation(app, parsed_args, request, say):
         lease = reservations.lease_seconds(config)
     except ValueError as exc:
         raise errors.Refused('%s Nothing was sent.' % exc)
-    try:
-        images = image.ImageClient(app.client_manager.image)
-    except Exception:  # no image service in this cloud's catalog
-        images = None
+    endpoint = image_endpoint(app)
+    images = image.ImageClient(_adapter(app, 'image', endpoint)) \
+        if endpoint else None
     return reservations.Reservation(images, request,
                                     app.client_manager.region_name, lease,
                                     say)
+
+
+def image_endpoint(app):
+    """Glance's ``/v2`` endpoint, from the endpoint override or the
+    catalog: no version discovery (a request the create does not need);
+    None when the cloud has no image service."""
+    import re
+    manager = app.client_manager
+    endpoint = manager.get_configuration().get('image_endpoint_override')
+    if not endpoint:
+        try:
+            endpoint = manager.auth_ref.service_catalog.url_for(
+                service_type='image', interface=manager.interface,
+                region_name=manager.region_name)
+        except Exception:  # keystoneauth's EndpointNotFound and kin
+            return None
+    endpoint = endpoint.rstrip('/')
+    if not re.search(r'/v2(\.\d+)?$', endpoint):
+        endpoint += '/v2'
+    return endpoint
+
+
+def _adapter(app, service_type, endpoint):
+    from keystoneauth1 import adapter
+    return adapter.Adapter(app.client_manager.session,
+                           service_type=service_type,
+                           endpoint_override=endpoint)

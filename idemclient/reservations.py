@@ -35,6 +35,7 @@ prints the taker's. That is the only path on which two creates leave.
 import json
 import logging
 import os
+import threading
 import time
 import uuid
 
@@ -214,45 +215,86 @@ class Reservation:
                               self.request.operation,
                               self.request.idem_key, generation)
 
-    def claim(self, entry, kind):
-        """After the attempt was journaled: None when this attempt may go
-        on (it holds the reservation, or reservations are unavailable),
-        or ``idempotent.Found``: the request's resource, made by another
-        attempt. Refuses a token whose reservation was deleted."""
+    def claim(self, entry, kind, lookup):
+        """After the attempt was journaled: None when this attempt may
+        create (it holds the reservation and the marker was not found, or
+        reservations are unavailable), or ``idempotent.Found``: the
+        request's resource. Refuses a token whose reservation was deleted.
+
+        ``lookup()`` is the marker lookup (``Found`` or None), which the
+        holder needs before it creates (a token used without a
+        reservation): it runs while the first reservation request is in
+        flight, so a first run waits for one of the two, not both.
+        """
+        decision, found = self._reserve_while(entry, 0, lookup)
         generation = 0
         while True:
             rid = self.rid(generation)
-            started = self._monotonic()
-            try:
-                decision = reserve(self.images, rid, entry.nonce,
-                                   self.request.operation,
-                                   self.request.fingerprint.encode())
-            except errors.ApiError as exc:
-                raise errors.Unknown(
-                    'Reserving the %s failed (%s). Nothing was created: run '
-                    'the same command again.' % (self.request.label, exc))
-            LOG.debug('%s: reservation %s (generation %d): %s',
-                      self.request.label, rid, generation, decision.state)
             if decision.state == UNAVAILABLE:
                 self.unavailable = decision.reason
-                return None
+                return found
             if decision.state == GONE:
-                return self._gone(kind, rid)
+                return found or self._gone(kind, rid)
             if decision.state == HELD:
                 self.held_id, self.generation = rid, generation
-                # Held since an earlier run of this host: as if for a
-                # lease already (its create then checks for a taker).
-                self._held_since = started - (
-                    0.0 if decision.fresh else self.lease)
                 if decision.resource_ids:  # recorded by an earlier run
                     return self._outcome(kind, decision.body)
-                return None
+                if found is not None:
+                    self.record(found.resource_ids)
+                return found
+            self._check(decision.body)
+            if found is not None:  # the holder's resource, or an older one
+                return found
             found = self._wait(kind, rid, decision.body, decision.date)
             if found is not None:
                 return found
             generation += 1
             self.say('The run that reserved the %s made nothing in %.0fs: '
                      'taking over.' % (self.request.label, self.lease))
+            decision, found = self._reserve_while(entry, generation, lookup)
+
+    def _reserve_while(self, entry, generation, lookup):
+        """(``Decision`` of reserving ``generation``, what ``lookup()``
+        found meanwhile)."""
+        rid = self.rid(generation)
+        started = self._monotonic()
+        answer = {}
+
+        def reserve_it():
+            try:
+                answer['decision'] = reserve(
+                    self.images, rid, entry.nonce, self.request.operation,
+                    self.request.fingerprint.encode())
+            except BaseException as exc:  # raised in the caller's thread
+                answer['error'] = exc
+        sending = threading.Thread(target=reserve_it, daemon=True)
+        sending.start()
+        try:
+            found = lookup()
+        finally:
+            sending.join()
+        error = answer.get('error')
+        if isinstance(error, errors.ApiError):
+            raise errors.Unknown(
+                'Reserving the %s failed (%s). Nothing was created: run '
+                'the same command again.' % (self.request.label, error))
+        if error is not None:
+            raise error
+        decision = answer['decision']
+        LOG.debug('%s: reservation %s (generation %d): %s',
+                  self.request.label, rid, generation, decision.state)
+        if decision.state == HELD:
+            # Held since an earlier run of this host: as if for a lease
+            # already (its create then checks for a taker).
+            self._held_since = started - (0.0 if decision.fresh
+                                          else self.lease)
+        return decision, found
+
+    def _check(self, body):
+        """Another attempt's reservation: refuse other parameters."""
+        recorded = fp.Fingerprint.decode(body.get(FINGERPRINT_KEY))
+        if recorded is not None and recorded != self.request.fingerprint:
+            raise idempotent.mismatch(self.request, recorded, 'on the cloud')
 
     def _gone(self, kind, rid):
         found = kind.find(self.request)
@@ -279,10 +321,7 @@ class Reservation:
         """Another attempt holds ``rid``: its outcome once recorded, the
         resource once found, or None when its lease ran out with nothing
         made (take over)."""
-        recorded = fp.Fingerprint.decode(body.get(FINGERPRINT_KEY))
-        if recorded is not None and recorded != self.request.fingerprint:
-            raise idempotent.mismatch(self.request, recorded, 'on the cloud')
-        told, looked = False, None
+        told, looked = False, self._monotonic()  # claim just looked
         while True:
             if resource_ids_of(body):
                 return self._outcome(kind, body)

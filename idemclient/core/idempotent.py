@@ -6,22 +6,22 @@ The order of events is what makes a retry safe:
 2. a journal entry with other parameters: refuse; a done entry: show it;
 3. record the attempt, synced to disk, and only then anything of it leaves;
 4. take the request's reservation (``idemclient.reservations``: Glance's
-   client-chosen image id, refused to every other host): another attempt's
-   means its resource, waited for and shown; where Glance refuses
-   reservations, the create goes on as it did without them (one line says
-   so);
-5. look the marker up on the cloud (a token used without a reservation);
-   found: check its parameters, record it, show it;
-6. send the create. A 4xx: look once more (another host's create may be
+   client-chosen image id, refused to every other host), and meanwhile
+   look the marker up on the cloud (a token used without a reservation):
+   another attempt's reservation means its resource, waited for and
+   shown; the marker found means the resource, its parameters checked,
+   recorded and shown; where Glance refuses reservations, the create goes
+   on as it did without them (one line says so);
+5. send the create. A 4xx: look once more (another host's create may be
    why, e.g. over quota), else nothing was made: mark it failed; no answer
    or a 5xx: leave it pending, the next run's lookup will tell; an answer:
    mark it done and write the outcome on the reservation, or, for a kind
    that settles (servers without a reservation, see ``converge``), leave
    it pending until the winner among hosts is decided.
 
-With reservations off (``--no-reservation``) steps 3 and 5 swap places
-and step 4 is left out: what idemclient did before reservations. With a
-coordination backend configured (``coordination``), steps 3 to 6 also
+With reservations off (``--no-reservation``) the lookup comes before step
+3 and there is no reservation: what idemclient did before them. With a
+coordination backend configured (``coordination``), steps 3 to 5 also
 hold a lock shared by every host.
 
 What differs between kinds of resource (how to find, fetch and send) is
@@ -219,10 +219,6 @@ def _run_locked(journal, request, kind, say, reservation=None):
                          reservation, say)
         if found:
             return _take(journal, request, kind, attempt, found, say)
-        found = _lookup(kind, request, entry, say)
-        if found:
-            reservation.record(found.resource_ids)
-            return _take(journal, request, kind, attempt, found, say)
         failpoints.hit('after-lookup')
     return _send(journal, request, kind, attempt, say, reservation)
 
@@ -243,11 +239,12 @@ def _begin(journal, request, secret):
 
 
 def _reserve(journal, request, kind, entry, attempt, reservation, say):
-    """Claim the reservation: None when this attempt may go on (holding
-    it, or with reservations unavailable), else what another attempt
-    made (``Found``)."""
+    """Claim the reservation, and look the marker up meanwhile: None when
+    this attempt may create (holding it, or with reservations
+    unavailable), else the request's resource (``Found``)."""
     try:
-        found = reservation.claim(attempt, kind)
+        found = reservation.claim(
+            attempt, kind, lambda: _lookup(kind, request, entry, say))
     except errors.Refused as exc:
         if entry is None or entry.state == 'failed':  # nothing of ours out
             journal.mark_failed(attempt.uuid, str(exc))

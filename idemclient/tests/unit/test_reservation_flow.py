@@ -7,6 +7,7 @@ several journals."""
 import datetime
 import email.utils
 import re
+import threading
 
 import testtools
 
@@ -46,7 +47,9 @@ class FakeGlance:
         self.clock, self.images, self.deleted = clock, {}, set()
         self.refuse = None
         self.posts = 0
-        mocker.post(GLANCE + '/images', json=self._post)
+        mocker.post(GLANCE + '/images',
+                    json=lambda request, context: self._post(request,
+                                                             context))
         item = re.compile(GLANCE + '/images/[0-9a-f-]+$')
         mocker.get(item, json=self._get)
         mocker.patch(item, json=self._patch)
@@ -234,11 +237,42 @@ class TestHolder(FlowTestCase):
 
 class TestAnotherHost(FlowTestCase):
 
-    def test_reads_the_outcome_sends_no_create_and_looks_nothing_up(self):
+    def test_reads_the_outcome_when_the_lookup_finds_nothing(self):
+        """A holder's resource whose marker the lookup cannot see (the
+        kind's listing lags, say): the outcome on the reservation is it."""
         self.run_on('a')
-        finds = self.cloud.finds
+        self.cloud.resources = [('w1', 'unmarked')]
         self.assertEqual('fetched:w1', self.run_on('b'))
-        self.assertEqual((1, finds), (self.cloud.creates, self.cloud.finds))
+        self.assertEqual(1, self.cloud.creates)
+
+    def test_the_lookup_runs_while_the_reservation_is_in_flight(self):
+        """The first run waits for one of the two requests, not both:
+        Glance answers the reservation only once the lookup has started
+        (or gives up waiting for it, which the test would see)."""
+        looking, seen = threading.Event(), []
+        real = self.glance._post
+
+        def post(request, context):
+            seen.append(looking.wait(5))
+            return real(request, context)
+        self.glance._post = post
+        request = self.request()
+        kind = Widgets(self.cloud, request)
+        find = kind.find
+
+        def find_and_tell(request):
+            looking.set()
+            return find(request)
+        kind.find = find_and_tell
+        self.assertEqual('created:w1', idempotent.run_once(
+            self.journal('a'), request, kind, self.said.append,
+            reservation=self.reservation(request)))
+        self.assertEqual([True], seen)
+
+    def test_sends_no_create(self):
+        self.run_on('a')
+        self.assertEqual('found:w1', self.run_on('b'))
+        self.assertEqual(1, self.cloud.creates)
         self.assertEqual(('done', ['w1'], None),
                          (self.entry('b').state, self.entry('b').resource_ids,
                           self.entry('b').reservation))
