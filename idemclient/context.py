@@ -41,7 +41,6 @@ def reservation(app, parsed_args, request, say):
     """The reservation a create of ``request`` takes, or None when they
     are turned off (option, environment, clouds.yaml)."""
     from idemclient.clients import errors
-    from idemclient.clients import image
     from idemclient import reservations
     config = app.client_manager.get_configuration()
     if not reservations.enabled(getattr(parsed_args, 'no_reservation', None),
@@ -51,12 +50,18 @@ def reservation(app, parsed_args, request, say):
         lease = reservations.lease_seconds(config)
     except ValueError as exc:
         raise errors.Refused('%s Nothing was sent.' % exc)
-    endpoint = image_endpoint(app)
-    images = image.ImageClient(_adapter(app, 'image', endpoint)) \
-        if endpoint else None
-    return reservations.Reservation(images, request,
+    return reservations.Reservation(image_client(app), request,
                                     app.client_manager.region_name, lease,
                                     say)
+
+
+def image_client(app):
+    """An ``ImageClient`` on Glance's ``/v2`` (``image_endpoint``), or
+    None when the cloud has no image service."""
+    from idemclient.clients import image
+    endpoint = image_endpoint(app)
+    return image.ImageClient(_adapter(app, 'image', endpoint)) \
+        if endpoint else None
 
 
 def image_endpoint(app):

@@ -53,6 +53,12 @@ NONCE_KEY = 'idemclient_nonce'
 OPERATION_KEY = 'idemclient_operation'
 RESOURCES_KEY = 'idemclient_resources'
 FINGERPRINT_KEY = 'idemclient_fingerprint'
+TASK_KEY = 'idemclient_task_id'
+# A task tag's slots: reservations keyed by the tag alone (the same for
+# every operation), one per task carrying the tag, numbered from 0, so
+# that ``task show --tag`` finds its tasks from the tag with a GET each.
+TAG_OPERATION = 'task-tag'
+MAX_TAGGED = 100
 # Glance's answers that mean "no reservations on this cloud for you": a
 # policy (403), a schema that does not take ours (400), its quota (413).
 UNAVAILABLE_STATUSES = (400, 403, 413)
@@ -108,7 +114,7 @@ def resource_ids_of(body):
     return ids if isinstance(ids, list) and ids else None
 
 
-def reserve(images, rid, nonce, operation, fingerprint=None):
+def reserve(images, rid, nonce, operation, fingerprint=None, extra=None):
     """Try to hold reservation ``rid`` for the attempt ``nonce``.
 
     ``images`` is an ``ImageClient`` (or None: no image endpoint). Sends
@@ -121,6 +127,7 @@ def reserve(images, rid, nonce, operation, fingerprint=None):
             OPERATION_KEY: operation}
     if fingerprint is not None:
         body[FINGERPRINT_KEY] = fingerprint
+    body.update(extra or {})
     try:
         return Decision(HELD, images.create(body), fresh=True)
     except errors.ApiError as exc:
@@ -149,6 +156,24 @@ def record(images, rid, resource_ids):
 def read(images, rid):
     """The reservation's body, or None (never made, deleted, not ours)."""
     return images.get(rid)
+
+
+def tag_slot_id(scope_key, region, tag, number):
+    """The id of a task tag's slot ``number``."""
+    return reservation_id(scope_key, region, TAG_OPERATION, 'tag:' + tag,
+                          number)
+
+
+def tagged(images, scope_key, region, tag):
+    """The bodies of the tasks carrying ``tag``, in the order they were
+    sent: a GET per task, and one past the last."""
+    found = []
+    for number in range(MAX_TAGGED):
+        body = images.get(tag_slot_id(scope_key, region, tag, number))
+        if body is None:
+            break
+        found.append(body)
+    return found
 
 
 def enabled(option, cloud_config, environ=None):
@@ -206,6 +231,7 @@ class Reservation:
         self.say = say
         self._sleep, self._monotonic = sleep, monotonic
         self.held_id = None
+        self.slot_id = None  # the task tag's slot this attempt holds
         self.generation = None
         self.unavailable = None
         self._held_since = None  # local monotonic time the hold began
@@ -237,6 +263,8 @@ class Reservation:
                 return found or self._gone(kind, rid)
             if decision.state == HELD:
                 self.held_id, self.generation = rid, generation
+                if self.request.task_tag is not None:
+                    self._claim_slot(entry)
                 if decision.resource_ids:  # recorded by an earlier run
                     return self._outcome(kind, decision.body)
                 if found is not None:
@@ -289,6 +317,33 @@ class Reservation:
             self._held_since = started - (0.0 if decision.fresh
                                           else self.lease)
         return decision, found
+
+    @property
+    def held_ids(self):
+        """The reservations this attempt holds: its own, and its task
+        tag's slot."""
+        return [rid for rid in (self.held_id, self.slot_id) if rid]
+
+    def _claim_slot(self, entry):
+        """Take the first free slot of the task tag (or this attempt's
+        own, from an earlier run): what ``task show --tag`` reads. Best
+        effort: without one, a task is still found by its marker."""
+        for number in range(MAX_TAGGED):
+            sid = tag_slot_id(self.request.scope.key, self.region,
+                              self.request.task_tag, number)
+            try:
+                decision = reserve(self.images, sid, entry.nonce,
+                                   self.request.operation,
+                                   extra={TASK_KEY: entry.uuid})
+            except errors.ApiError as exc:
+                LOG.debug('No slot for task tag %r: %s',
+                          self.request.task_tag, exc)
+                return
+            if decision.state == HELD:
+                self.slot_id = sid
+                return
+            if decision.state == UNAVAILABLE:
+                return
 
     def _check(self, body):
         """Another attempt's reservation: refuse other parameters."""
@@ -380,13 +435,12 @@ class Reservation:
     def record(self, resource_ids):
         """Write the outcome on the held reservation; a failure costs
         other hosts a lookup, not the create."""
-        if self.held_id is None:
-            return
-        try:
-            record(self.images, self.held_id, resource_ids)
-        except errors.ApiError as exc:
-            LOG.debug('Could not record the outcome on reservation %s: %s',
-                      self.held_id, exc)
+        for rid in self.held_ids:
+            try:
+                record(self.images, rid, resource_ids)
+            except errors.ApiError as exc:
+                LOG.debug('Could not record the outcome on reservation '
+                          '%s: %s', rid, exc)
 
 
 def _after_colon(message):

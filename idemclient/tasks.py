@@ -133,13 +133,39 @@ def from_cloud_by_id(clients, scope, task_id):
     return []
 
 
-def show_by_tag(journal, clients, scope, tag, now):
-    """Every task with this tag in the caller's scope, as views."""
+def show_by_tag(journal, clients, scope, tag, now, slots=lambda: []):
+    """Every task with this tag in the caller's scope, as views: this
+    host's entries, else the tag's slots (``reservations.tagged``, given
+    as ``slots()``: a GET per task), else what the cloud's resources
+    carry (a listing per kind)."""
     entries = journal.by_task_tag(scope.key, tag)
     if entries:
         return [view(e, observe(e, clients), now) for e in entries]
+    entries = [_slot_entry(body, scope, tag) for body in slots()]
+    if entries:
+        return [view(None, observe(e, clients), now, tag=tag,
+                     operation=e.operation, uuid=e.uuid) for e in entries]
     return [view(None, obs, now, tag=tag, operation=op, uuid=task_id)
             for op, obs, task_id in from_cloud(clients, scope, tag)]
+
+
+def _slot_entry(body, scope, tag):
+    """A journal entry as another host's would be, from a tag's slot: a
+    done one where its outcome was recorded, else a pending one that the
+    task tag's marker finds."""
+    from idemclient.core import token
+    from idemclient import reservations
+    ids = reservations.resource_ids_of(body) or []
+    return journal_mod.Entry(
+        uuid=body.get(reservations.TASK_KEY), operation=body.get(
+            reservations.OPERATION_KEY), scope=scope.key,
+        auth_url=scope.auth_url, project_id=scope.project_id,
+        user_id=scope.user_id, idem_key='task:' + tag, client_token=None,
+        task_tag=tag, marker=token.derive_tag(scope, tag, prefix='task'),
+        fingerprint='', state='done' if ids else 'pending',
+        resource_ids=ids, request_id=None, response_request_id=None,
+        error=None, secret=None, attempts=0, created_at=0.0,
+        updated_at=0.0)
 
 
 def show_by_id(journal, clients, scope, task_id, now):

@@ -43,6 +43,16 @@ class _TaskCommand:
         """The image client, made on first use (as ``volumes``)."""
         return self._client('image', image_api.ImageClient)
 
+    def reservation_images(self):
+        """The image client reservations are read with: the catalog's
+        ``/v2``, no version discovery."""
+        made = self.__dict__.setdefault('_made_clients', {})
+        if 'reservations' not in made:
+            made['reservations'] = context.image_client(self.app)
+            if made['reservations'] is None:
+                raise errors.ApiError('The cloud has no image service')
+        return made['reservations']
+
     def _client(self, service, client_class):
         made = self.__dict__.setdefault('_made_clients', {})
         if service not in made:
@@ -57,6 +67,19 @@ class _TaskCommand:
         """The clients a task may need, each made on first use."""
         return contract.Clients(compute=self.compute, volumes=self.volumes,
                                 network=self.network, images=self.images)
+
+    def tag_slots(self, scope, tag):
+        """What the tag's slots in the image service say ([] if none)."""
+        from idemclient import reservations
+        images = context.image_client(self.app)
+        if images is None:
+            return []
+        try:
+            return reservations.tagged(images, scope.key,
+                                       self.app.client_manager.region_name,
+                                       tag)
+        except errors.ApiError:
+            return []
 
     def scope(self):
         return context.scope_of(self.app, self.app.client_manager.compute)
@@ -112,8 +135,9 @@ class ShowTask(_TaskCommand, command.ShowOne):
         scope, clients, now = self.scope(), self.clients(), time.time()
         with boundary.translated(), self.open_journal() as journal:
             if parsed_args.tag is not None:
-                found = tasks.show_by_tag(journal, clients, scope,
-                                          parsed_args.tag, now)
+                found = tasks.show_by_tag(
+                    journal, clients, scope, parsed_args.tag, now,
+                    lambda: self.tag_slots(scope, parsed_args.tag))
             else:
                 found = tasks.show_by_id(journal, clients, scope,
                                          parsed_args.task, now)
@@ -303,7 +327,8 @@ class PruneTask(_TaskCommand, command.Command):
                 why = why or 'another project\'s or user\'s'
                 continue
             try:
-                self.images().delete(entry.reservation)
+                for rid in entry.reservation.split():
+                    self.reservation_images().delete(rid)
             except errors.ApiError as exc:
                 kept.add(entry.uuid)
                 why = why or str(exc)

@@ -250,7 +250,8 @@ def _reserve(journal, request, kind, entry, attempt, reservation, say):
             journal.mark_failed(attempt.uuid, str(exc))
         raise
     if reservation.held_id is not None:
-        journal.hold_reservation(attempt.uuid, reservation.held_id)
+        journal.hold_reservation(attempt.uuid,
+                                 ' '.join(reservation.held_ids))
         kind.racing = False
     elif reservation.unavailable is not None:
         say(fallback_line(kind, reservation.unavailable))

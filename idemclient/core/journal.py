@@ -75,8 +75,9 @@ _MIGRATIONS = {
     """,
     # The reservation (``idemclient.reservations``): the entry's own nonce,
     # random and kept across its attempts (a request id changes with each
-    # one), so a retry of this host knows its reservation; and the id of
-    # the reservation it holds, which ``task prune`` deletes.
+    # one), so a retry of this host knows its reservation; and the ids of
+    # the reservations it holds (space-separated: its own, and its task
+    # tag's slot), which ``task prune`` deletes.
     3: """
     ALTER TABLE request ADD COLUMN nonce TEXT;
     ALTER TABLE request ADD COLUMN reservation TEXT;
@@ -483,8 +484,9 @@ class Journal:
              time.time(), uuid))
 
     def hold_reservation(self, uuid, reservation_id):
-        """Record the reservation this entry's attempt holds (kept when
-        the entry is done, so ``task prune`` can delete it)."""
+        """Record the reservations this entry's attempt holds (ids,
+        space-separated; kept when the entry is done, so ``task prune``
+        can delete them)."""
         self._write('UPDATE request SET reservation=? WHERE uuid=?',
                     (reservation_id, uuid))
 

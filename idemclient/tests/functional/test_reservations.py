@@ -148,3 +148,34 @@ class TestReservations(test_volume_token.VolumeTestCase):
             journal=os.path.join(self.tmp, 'other.sqlite')))
         self.assertEqual(made['id'], json.loads(again.stdout)['id'])
         self.assertOneVolume(name, made['id'], user='noimg')
+
+    def test_task_show_of_a_tag_from_another_host_reads_its_slot(self):
+        """Another host learns a tagged task from the tag's slot (a GET,
+        and one past it) and its resource (a GET): 3 requests besides
+        Keystone's, whatever the project holds."""
+        tag = 'rt-' + self.uid
+        made = json.loads(self.assertOK(self.osc(
+            'network', 'create', '--task-tag', tag, 'rt-' + self.uid,
+            '-f', 'json', env=self.host_env('a'))).stdout)
+        self.addCleanup(self.network_delete, made['id'])
+        [entry] = self.journal_entries(
+            os.path.join(self.tmp, 'host-a', 'journal.sqlite'))
+        result = self.assertOK(self.osc(
+            '--debug', 'task', 'show', '--tag', tag, '-f', 'json',
+            env=self.host_env('b')))
+        shown = json.loads(result.stdout)
+        self.assertEqual(
+            (entry['uuid'], 'network.create', 'succeeded', made['id']),
+            (shown['uuid'], shown['task'], shown['state'],
+             shown['resource']))
+        identity = base.AUTH_URL.split('/v3')[0]
+        sent = [line.split(' -H ')[0] for line in result.stderr.splitlines()
+                if line.startswith('REQ: curl') and identity not in line]
+        self.assertLessEqual(len(sent), 3, sent)
+
+    def network_delete(self, network_id):
+        session = base.session_for('admin')
+        endpoint = session.get_endpoint(service_type='network',
+                                        interface='public').rstrip('/')
+        session.delete(endpoint + '/v2.0/networks/' + network_id,
+                       raise_exc=False)

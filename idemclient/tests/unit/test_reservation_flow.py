@@ -155,9 +155,10 @@ class FlowTestCase(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.clock = Clock()
-        service = self.useFixture(shared.MockedService(GLANCE, 'image'))
-        self.glance = FakeGlance(service.mock, self.clock)
-        self.images = image_api.ImageClient(service.adapter)
+        self.service = self.useFixture(shared.MockedService(GLANCE,
+                                                            'image'))
+        self.glance = FakeGlance(self.service.mock, self.clock)
+        self.images = image_api.ImageClient(self.service.adapter)
         self.cloud = Cloud()
         self.journals = {}
         self.said = []
@@ -448,3 +449,57 @@ class TestSettings(testtools.TestCase):
         for bad in ('0', 'x', '-3', '100000'):
             self.assertRaises(ValueError, reservations.lease_seconds, {},
                               {'IDEMCLIENT_RESERVATION_LEASE': bad})
+
+
+class TestTaskTagSlots(FlowTestCase):
+    """A task tag's slots: keyed by the tag alone, one per task, so that
+    ``task show --tag`` reads a tag's tasks with a GET each."""
+
+    def run_tagged(self, host, token=None, before_create=None):
+        request = idempotent.Request.for_create('widget.create', SCOPE,
+                                                PARAMS, token, 'G')
+        kind = Widgets(self.cloud, request, before_create)
+        return idempotent.run_once(self.journal(host), request, kind,
+                                   self.said.append,
+                                   reservation=self.reservation(request))
+
+    def slots(self):
+        return [(reservations.resource_ids_of(body),
+                 body[reservations.TASK_KEY],
+                 body[reservations.OPERATION_KEY])
+                for body in reservations.tagged(self.images, SCOPE.key,
+                                                'RegionOne', 'G')]
+
+    def entries(self, host):
+        with jmod.Journal.open(self.journal(host)) as journal:
+            return journal.by_task_tag(SCOPE.key, 'G')
+
+    def test_each_task_takes_the_next_slot_with_its_outcome(self):
+        self.assertEqual('created:w1', self.run_tagged('a'))
+        self.assertEqual('created:w2', self.run_tagged('a', token='T2'))
+        first, second = sorted(self.entries('a'),
+                               key=lambda e: e.resource_ids)
+        self.assertEqual([(['w1'], first.uuid, 'widget.create'),
+                          (['w2'], second.uuid, 'widget.create')],
+                         self.slots())
+        self.assertEqual(2, len(first.reservation.split()))
+
+    def test_reading_a_tag_costs_a_get_per_task_and_one_more(self):
+        self.run_tagged('a')
+        before = len(self.glance_requests())
+        self.slots()
+        self.assertEqual(['GET', 'GET'], [
+            r.method for r in self.glance_requests()[before:]])
+
+    def test_a_retry_and_another_host_take_no_second_slot(self):
+        def died():
+            raise KeyboardInterrupt
+        self.assertRaises(KeyboardInterrupt, self.run_tagged, 'a',
+                          before_create=died)
+        self.assertEqual('created:w1', self.run_tagged('a'))
+        self.assertEqual('found:w1', self.run_tagged('b'))
+        self.assertEqual([['w1']], [ids for ids, _, _ in self.slots()])
+
+    def glance_requests(self):
+        return [r for r in self.service.mock.request_history
+                if r.url.startswith(GLANCE)]

@@ -350,8 +350,12 @@ class TestFromCloud(TaskTestCase):
 
 
 class NoBlockStorage:
-    """A client manager of a cloud without block storage: OSC's own
-    error when the volume client is asked for."""
+    """A client manager of a cloud without block storage (OSC's own error
+    when the volume client is asked for) and without an image service in
+    its catalog (keystoneauth's)."""
+
+    region_name = 'RegionOne'
+    interface = 'public'
 
     def __init__(self, compute):
         self.compute = compute
@@ -359,6 +363,14 @@ class NoBlockStorage:
     @property
     def volume(self):
         raise RuntimeError("Service 'block-storage' is disabled")
+
+    def get_configuration(self):
+        return {}
+
+    @property
+    def auth_ref(self):
+        from keystoneauth1 import exceptions
+        raise exceptions.EndpointNotFound('image')
 
 
 def command(command_class, compute_adapter, journal_path):
