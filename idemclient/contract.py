@@ -13,6 +13,9 @@ parsed_args, token, task_tag, say)`` wraps OSC's create call
                      with the attempt (a generated private key) or None
     find(request)    the resource the cloud has for the request's marker,
                      as ``idempotent.Found``, or None
+    peek(request)    the same, looked at only: no wait, no delete (a race
+                     a kind settles is settled by ``find``); find's by
+                     default
     fetch(ids)       the resource a done entry recorded, or None if gone
     send(entry)      the one create, carrying the request's markers in the
                      create request itself: (result, resource ids or None
@@ -74,6 +77,10 @@ class Kind(abc.ABC):
     def discard(self, resource_id):
         """Delete a resource of this attempt's that lost (see above)."""
         raise NotImplementedError
+
+    def peek(self, request):
+        """``find`` without waiting or deleting anything."""
+        return self.find(request)
 
 
 class Invocation:

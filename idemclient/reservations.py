@@ -232,6 +232,7 @@ class Reservation:
         self._sleep, self._monotonic = sleep, monotonic
         self.held_id = None
         self.slot_id = None  # the task tag's slot this attempt holds
+        self._recording = None
         self.generation = None
         self.unavailable = None
         self._held_since = None  # local monotonic time the hold began
@@ -258,7 +259,9 @@ class Reservation:
             rid = self.rid(generation)
             if decision.state == UNAVAILABLE:
                 self.unavailable = decision.reason
-                return found
+                # Hosts may race without one: a kind that settles does.
+                return kind.find(self.request) if found and kind.settles \
+                    else found
             if decision.state == GONE:
                 return found or self._gone(kind, rid)
             if decision.state == HELD:
@@ -268,7 +271,9 @@ class Reservation:
                 if decision.resource_ids:  # recorded by an earlier run
                     return self._outcome(kind, decision.body)
                 if found is not None:
-                    self.record(found.resource_ids)
+                    if kind.settles:  # made without a reservation: a race?
+                        found = kind.find(self.request)
+                    self.record(found.resource_ids, wait=True)
                 return found
             self._check(decision.body)
             if found is not None:  # the holder's resource, or an older one
@@ -432,15 +437,27 @@ class Reservation:
             kind.discard(resource_id)
         return self._outcome(kind, body)
 
-    def record(self, resource_ids):
-        """Write the outcome on the held reservation; a failure costs
-        other hosts a lookup, not the create."""
-        for rid in self.held_ids:
-            try:
-                record(self.images, rid, resource_ids)
-            except errors.ApiError as exc:
-                LOG.debug('Could not record the outcome on reservation '
-                          '%s: %s', rid, exc)
+    def record(self, resource_ids, wait=False):
+        """Write the outcome on the held reservations; a failure costs
+        other hosts a lookup, not the create. Unless ``wait``, written
+        while the command goes on (OSC shows the new resource): the
+        process ends only once it is written (a thread not a daemon)."""
+        def write():
+            for rid in self.held_ids:
+                try:
+                    record(self.images, rid, resource_ids)
+                except Exception as exc:  # never the command's failure
+                    LOG.debug('Could not record the outcome on '
+                              'reservation %s: %s', rid, exc)
+        if wait:
+            return write()
+        self._recording = threading.Thread(target=write)
+        self._recording.start()
+
+    def recorded(self):
+        """Wait until the outcome is written (tests, takeover checks)."""
+        if self._recording is not None:
+            self._recording.join()
 
 
 def _after_colon(message):

@@ -244,7 +244,8 @@ def _reserve(journal, request, kind, entry, attempt, reservation, say):
     unavailable), else the request's resource (``Found``)."""
     try:
         found = reservation.claim(
-            attempt, kind, lambda: _lookup(kind, request, entry, say))
+            attempt, kind, lambda: _lookup(kind, request, entry, say,
+                                           kind.peek))
     except errors.Refused as exc:
         if entry is None or entry.state == 'failed':  # nothing of ours out
             journal.mark_failed(attempt.uuid, str(exc))
@@ -338,17 +339,18 @@ def _take(journal, request, kind, entry, found, say):
     return found.result
 
 
-def _lookup(kind, request, entry, say):
-    """Look the marker up; give an attempt that may be in flight time to
-    land first."""
-    found = kind.find(request)
+def _lookup(kind, request, entry, say, find=None):
+    """Look the marker up (``kind.find``, or ``find``); give an attempt
+    that may be in flight time to land first."""
+    find = find or kind.find
+    found = find(request)
     if not found and entry is not None and entry.state == 'pending':
         age = time.time() - entry.updated_at
         if 0 <= age < SETTLE_SECONDS:
             say('An earlier attempt was sent %.1fs ago; waiting %.1fs for '
                 'it to land...' % (age, SETTLE_SECONDS - age))
             time.sleep(SETTLE_SECONDS - age)
-            found = kind.find(request)
+            found = find(request)
     LOG.debug('%s: lookup of marker %s found %s', request.label,
               request.marker, found.resource_ids if found else 'nothing')
     return found

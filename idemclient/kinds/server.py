@@ -90,6 +90,14 @@ class ServerKind(contract.Kind):
             return None
         return self._found(self.decide(listing).winners)
 
+    def peek(self, request):
+        """The oldest attempt's servers, undecided: what a reservation's
+        holder made (a race is settled by ``find``)."""
+        listing = self.client.tag_listing(request.marker)
+        if not listing.servers:
+            return None
+        return self._found(converge.groups(listing.servers)[0])
+
     def decide(self, listing=None):
         """Settle, then delete this host's losers and stale ones."""
         list_servers = lambda: self.client.tag_listing(  # noqa: E731

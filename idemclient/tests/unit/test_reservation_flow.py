@@ -9,13 +9,16 @@ import email.utils
 import re
 import threading
 
+from keystoneauth1 import exceptions as ks_exceptions
 import testtools
 
 from idemclient.clients import errors
 from idemclient.clients import image as image_api
+from idemclient import context
 from idemclient import contract
 from idemclient.core import idempotent
 from idemclient.core import journal as jmod
+from idemclient.core import registry
 from idemclient import reservations
 from idemclient.tests.unit import shared
 
@@ -182,10 +185,17 @@ class FlowTestCase(testtools.TestCase):
                images='given'):
         request = self.request(params)
         self.kind = Widgets(self.cloud, request, before_create)
-        return idempotent.run_once(self.journal(host), request, self.kind,
-                                   self.said.append,
-                                   reservation=self.reservation(
-                                       request, images))
+        return self.run_once(host, request, self.kind,
+                             self.reservation(request, images))
+
+    def run_once(self, host, request, kind, reservation):
+        """run_once, then wait for the outcome it writes meanwhile."""
+        try:
+            return idempotent.run_once(self.journal(host), request, kind,
+                                       self.said.append,
+                                       reservation=reservation)
+        finally:
+            reservation.recorded()
 
     def entry(self, host):
         with jmod.Journal.open(self.journal(host)) as journal:
@@ -265,9 +275,8 @@ class TestAnotherHost(FlowTestCase):
             looking.set()
             return find(request)
         kind.find = find_and_tell
-        self.assertEqual('created:w1', idempotent.run_once(
-            self.journal('a'), request, kind, self.said.append,
-            reservation=self.reservation(request)))
+        self.assertEqual('created:w1', self.run_once(
+            'a', request, kind, self.reservation(request)))
         self.assertEqual([True], seen)
 
     def test_sends_no_create(self):
@@ -369,6 +378,30 @@ class TestFallback(FlowTestCase):
                                           self.entry('a').state))
 
 
+class TestRecordedMeanwhile(FlowTestCase):
+
+    def test_the_outcome_is_written_while_the_command_goes_on(self):
+        """The create returns before the outcome is on the reservation
+        (Glance is slow here); it is there once the write ends."""
+        writing = threading.Event()
+        patch = self.glance._patch
+
+        def slow_patch(request, context):
+            writing.wait(5)
+            return patch(request, context)
+        self.service.mock.patch(re.compile(GLANCE + '/images/[0-9a-f-]+$'),
+                                json=slow_patch)
+        request = self.request()
+        reservation = self.reservation(request)
+        self.assertEqual('created:w1', idempotent.run_once(
+            self.journal('a'), request, Widgets(self.cloud, request),
+            self.said.append, reservation=reservation))
+        self.assertIsNone(self.outcome())
+        writing.set()
+        reservation.recorded()
+        self.assertEqual(['w1'], self.outcome())
+
+
 class TestTakeover(FlowTestCase):
 
     def dead_holder(self, age):
@@ -459,9 +492,7 @@ class TestTaskTagSlots(FlowTestCase):
         request = idempotent.Request.for_create('widget.create', SCOPE,
                                                 PARAMS, token, 'G')
         kind = Widgets(self.cloud, request, before_create)
-        return idempotent.run_once(self.journal(host), request, kind,
-                                   self.said.append,
-                                   reservation=self.reservation(request))
+        return self.run_once(host, request, kind, self.reservation(request))
 
     def slots(self):
         return [(reservations.resource_ids_of(body),
@@ -503,3 +534,40 @@ class TestTaskTagSlots(FlowTestCase):
     def glance_requests(self):
         return [r for r in self.service.mock.request_history
                 if r.url.startswith(GLANCE)]
+
+
+class TestWhereReservationsGo(testtools.TestCase):
+    """Which creates reserve, and where the image service is."""
+
+    def test_every_create_but_keypairs_and_images_reserves(self):
+        reserving = {kind.command for kind in registry.KINDS
+                     if registry.reserves(kind)}
+        self.assertEqual({
+            'server create', 'volume create', 'volume snapshot create',
+            'volume backup create', 'network create', 'port create',
+            'router create', 'security group create', 'floating ip create',
+            'server image create'}, reserving)
+
+    def catalog(self, url=None, override=None):
+        app = shared.fake_app()
+        app.client_manager.get_configuration.return_value = (
+            {'image_endpoint_override': override} if override else {})
+        url_for = app.client_manager.auth_ref.service_catalog.url_for
+        if url is None:
+            url_for.side_effect = ks_exceptions.EndpointNotFound('image')
+        else:
+            url_for.return_value = url
+        return context.image_endpoint(app)
+
+    def test_the_catalogs_endpoint_with_v2_no_discovery(self):
+        self.assertEqual('http://glance:9292/v2',
+                         self.catalog('http://glance:9292/'))
+        self.assertEqual('http://glance:9292/image/v2',
+                         self.catalog('http://glance:9292/image/v2/'))
+
+    def test_the_override_wins(self):
+        self.assertEqual('http://proxy:1/v2', self.catalog(
+            'http://glance:9292', override='http://proxy:1'))
+
+    def test_no_image_service_is_none(self):
+        self.assertIsNone(self.catalog(None))
