@@ -386,13 +386,14 @@ class Reservation:
             if resource_ids_of(body):
                 return self._outcome(kind, body)
             now = self._monotonic()
-            if looked is None or now - looked >= LOOKUP_SECONDS:
+            if now - looked >= LOOKUP_SECONDS:
                 looked = now
-                found = kind.find(self.request)
+                found = kind.peek(self.request)
                 if found is not None:
                     return found
-            age = _age(body, date)
-            if date is not None and age >= self.lease:
+            # Glance's clock; the local one if it sent no Date.
+            if _age(body, date if date is not None else time.time()) >= \
+                    self.lease:
                 return None
             if not told:
                 self.say('Another run with the same %s is creating the %s; '
@@ -417,14 +418,15 @@ class Reservation:
         rid = self.rid(self.generation + 1)
         body, _ = self.images.get_dated(rid)
         deadline = self._monotonic() + self.lease
+        if body is not None and not resource_ids_of(body):
+            self.say('This run was paused past its reservation\'s lease and '
+                     'another run took over; waiting for its outcome...')
         while body is not None and not resource_ids_of(body):
             if self._monotonic() > deadline:
                 raise errors.Unknown(
                     'This run was paused past its reservation\'s lease, and '
                     'the run that took over recorded no outcome. Run the '
                     'same command again.')
-            self.say('This run was paused past its reservation\'s lease and '
-                     'another run took over; waiting for its outcome...')
             self._sleep(POLL_SECONDS)
             body, _ = self.images.get_dated(rid)
         winners = resource_ids_of(body)

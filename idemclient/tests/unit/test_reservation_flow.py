@@ -8,6 +8,7 @@ import datetime
 import email.utils
 import re
 import threading
+import time
 
 from keystoneauth1 import exceptions as ks_exceptions
 import testtools
@@ -49,6 +50,7 @@ class FakeGlance:
     def __init__(self, mocker, clock):
         self.clock, self.images, self.deleted = clock, {}, set()
         self.refuse = None
+        self.dated = True  # answers carry Glance's clock (``Date``)
         self.posts = 0
         mocker.post(GLANCE + '/images',
                     json=lambda request, context: self._post(request,
@@ -59,6 +61,8 @@ class FakeGlance:
         mocker.delete(item, json=self._delete)
 
     def _date(self, context):
+        if not self.dated:
+            return
         context.headers['Date'] = email.utils.formatdate(self.clock.now,
                                                          usegmt=True)
 
@@ -418,6 +422,16 @@ class TestTakeover(FlowTestCase):
         self.assertEqual(self.rid(1), self.entry('b').reservation)
         self.assertIn("The run that reserved the client token 'T' made "
                       'nothing in 60s: taking over.', self.said)
+
+    def test_without_glances_clock_the_local_one_tells_the_age(self):
+        self.glance.dated = False
+        request = self.request()
+        self.glance.put({'id': self.rid(), reservations.NONCE_KEY: 'dead',
+                         reservations.FINGERPRINT_KEY:
+                         request.fingerprint.encode()},
+                        time.time() - LEASE - 1)
+        self.assertEqual('created:w1', self.run_on('b'))
+        self.assertEqual(['w1'], self.outcome(1))
 
     def test_before_the_lease_runs_out_it_waits_then_takes_over(self):
         self.dead_holder(LEASE - 10)
