@@ -330,15 +330,22 @@ class TestServerImage(ImageTestCase, crash_matrix.CrashMatrix,
                  ('deleted', self.server_with(SNAPSHOT_KEY + '=fail')))
         for state, server in cases:
             tag = 'st-%s-%s' % (state, self.uid)
-            self.osc('server', 'image', 'create', '--task-tag', tag,
-                     '--name', 'st-%s-%s' % (state, self.uid), server)
+            self.assertOK(self.osc('server', 'image', 'create', '--task-tag',
+                                   tag, '--name', 'st-%s-%s' % (
+                                       state, self.uid), server))
             self.images_named('st-%s-%s' % (state, self.uid))
+            seen = []
 
             def reached(tag=tag, state=state):
-                task = self.task_of(tag)
-                return task if task['state'] == state else None
-            task = self.wait_for(reached, timeout=60, interval=1,
-                                 what='a task %s' % state)
+                seen.append(self.task_of(tag))
+                return seen[-1] if seen[-1]['state'] == state else None
+            # Under a loaded run Nova may take long to fail a snapshot.
+            try:
+                task = self.wait_for(reached, timeout=180, interval=1,
+                                     what='a task %s' % state)
+            except self.failureException:
+                self.fail('No task %s in 180s; the last seen: %s'
+                          % (state, seen[-1:]))
             self.assertEqual('server_image.create', task['task'])
             if state == 'deleted':
                 self.assertIn('Nova deletes it when the snapshot fails',

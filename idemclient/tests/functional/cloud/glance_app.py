@@ -34,6 +34,27 @@ def _db_sync():
         manage.CONF.unregister_opt(manage.command_opt)
 
 
-_db_sync()
+def _serialize_sqlite_transactions():
+    """Every transaction takes sqlite's write lock when it begins (``BEGIN
+    IMMEDIATE``), waiting its turn, instead of upgrading a read lock
+    later: two of the worker's threads upgrading at once get "database is
+    locked" at once, whatever the busy timeout (seen: Nova's delete of a
+    failed snapshot's image refused with a 500 while a reservation was
+    written). oslo.db emits a plain ``BEGIN`` itself unless one was
+    emitted (its ``in_transaction`` mark); a listener on the Engine class
+    runs before its listener on the engine. MySQL has no such case."""
+    from sqlalchemy.engine import Engine
+    from sqlalchemy import event
+
+    @event.listens_for(Engine, 'begin')
+    def _begin_immediate(connection):
+        if connection.dialect.name == 'sqlite' and \
+                'in_transaction' not in connection.info:
+            connection.exec_driver_sql('BEGIN IMMEDIATE')
+            connection.info['in_transaction'] = True
+
+
+_db_sync()  # alembic's own transactions first, as they are
+_serialize_sqlite_transactions()
 
 from glance.wsgi.api import application  # noqa: E402,F401
