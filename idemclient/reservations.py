@@ -153,11 +153,6 @@ def record(images, rid, resource_ids):
     images.set_property(rid, RESOURCES_KEY, json.dumps(list(resource_ids)))
 
 
-def read(images, rid):
-    """The reservation's body, or None (never made, deleted, not ours)."""
-    return images.get(rid)
-
-
 def tag_slot_id(scope_key, region, tag, number):
     """The id of a task tag's slot ``number``."""
     return reservation_id(scope_key, region, TAG_OPERATION, 'tag:' + tag,
@@ -364,16 +359,13 @@ class Reservation:
             '%s is bound to reservation %s, which was deleted (or belongs '
             'to another project): it stays taken until the cloud\'s '
             'operator purges deleted images. Nothing was sent: use a new '
-            'token.' % (_sentence(self.request.label), rid))
+            'token.' % (idempotent.capitalised(self.request.label), rid))
 
     def _outcome(self, kind, body):
         ids = resource_ids_of(body)
         result = kind.fetch(ids)
         if result is None:
-            raise errors.Refused(
-                '%s created %s %s, which no longer exists. Use a new token '
-                'to create another.' % (_sentence(self.request.label),
-                                        kind.noun, ', '.join(ids)))
+            raise idempotent.gone(self.request, kind, ids)
         recorded = fp.Fingerprint.decode(body.get(FINGERPRINT_KEY))
         return idempotent.Found(result, ids, recorded)
 
@@ -465,7 +457,3 @@ class Reservation:
 def _after_colon(message):
     """The cloud's own words in an ``ApiError`` message."""
     return message.split(': ', 1)[-1].split(' (HTTP ')[0]
-
-
-def _sentence(text):
-    return text[:1].upper() + text[1:]

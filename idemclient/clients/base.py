@@ -41,13 +41,20 @@ class ServiceClient:
 
     def _shown(self, url, what, key=None, **kwargs):
         """``GET url``'s body (its ``key``), or None if it is gone (404)."""
+        response = self._shown_response(url, what, **kwargs)
+        if response is None:
+            return None
+        body = response.json()
+        return body[key] if key else body
+
+    def _shown_response(self, url, what, **kwargs):
+        """``GET url``'s response, or None if it is gone (404)."""
         try:
-            body = self._call('GET', url, what, **kwargs).json()
+            return self._call('GET', url, what, **kwargs)
         except ApiError as exc:
             if exc.status_code == 404:
                 return None
             raise
-        return body[key] if key else body
 
     def _pages(self, url, what, key, params=None, marker_of=None,
                **kwargs):

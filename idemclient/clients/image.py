@@ -1,8 +1,7 @@
 """The Glance calls idemclient needs, one method per REST call."""
 
-import email.utils
-
 from idemclient.clients import base
+from idemclient.core import converge
 
 OCTETS = {'Content-Type': 'application/octet-stream'}
 
@@ -19,25 +18,12 @@ class ImageClient(base.ServiceClient):
     def get_dated(self, image_id):
         """(the image or None, Glance's clock: its ``Date`` in epoch
         seconds, or None): how old a reservation is, on Glance's clock."""
-        try:
-            response = self._call('GET', '/images/%s' % image_id,
-                                  'Cannot show image %s' % image_id)
-        except base.ApiError as exc:
-            if exc.status_code == 404:
-                return None, None
-            raise
-        return response.json(), _date(response)
-
-    def delete(self, image_id):
-        """Delete an image; False if it was already gone."""
-        try:
-            self._call('DELETE', '/images/%s' % image_id,
-                       'Cannot delete image %s' % image_id)
-        except base.ApiError as exc:
-            if exc.status_code == 404:
-                return False
-            raise
-        return True
+        response = self._shown_response('/images/%s' % image_id,
+                                        'Cannot show image %s' % image_id)
+        if response is None:
+            return None, None
+        return response.json(), converge.http_date(
+            response.headers.get('Date'))
 
     def with_property(self, key, value):
         """Every visible image whose property ``key`` is ``value`` (Glance
@@ -83,11 +69,3 @@ class ImageClient(base.ServiceClient):
         self._call('POST', '/images/%s/import' % image_id,
                    'Cannot import the data of image %s' % image_id,
                    json={'method': {'name': method}})
-
-
-def _date(response):
-    try:
-        return email.utils.parsedate_to_datetime(
-            response.headers.get('Date')).timestamp()
-    except (TypeError, ValueError):
-        return None

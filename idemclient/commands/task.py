@@ -71,14 +71,11 @@ class _TaskCommand:
     def tag_slots(self, scope, tag):
         """What the tag's slots in the image service say ([] if none)."""
         from idemclient import reservations
-        images = context.image_client(self.app)
-        if images is None:
-            return []
         try:
-            return reservations.tagged(images, scope.key,
+            return reservations.tagged(self.reservation_images(), scope.key,
                                        self.app.client_manager.region_name,
                                        tag)
-        except errors.ApiError:
+        except errors.ApiError:  # no image service, or it failed
             return []
 
     def scope(self):
@@ -328,7 +325,7 @@ class PruneTask(_TaskCommand, command.Command):
                 continue
             try:
                 for rid in entry.reservation.split():
-                    self.reservation_images().delete(rid)
+                    self.reservation_images().delete('images', rid)
             except errors.ApiError as exc:
                 kept.add(entry.uuid)
                 why = why or str(exc)

@@ -111,17 +111,25 @@ def mismatch(request, recorded, where):
     return errors.Refused(
         '%s was already used %s with other parameters%s. Nothing was sent: '
         'repeat the first command exactly, or use a new token.'
-        % (_capitalised(request.label), where, detail))
+        % (capitalised(request.label), where, detail))
 
 
 def _already(kind, request, resource_id):
     template = kind.already or (
         '{label}: {noun} {id} was already created; no create was sent.')
-    return template.format(label=_capitalised(request.label),
+    return template.format(label=capitalised(request.label),
                            noun=kind.noun, id=resource_id)
 
 
-def _capitalised(text):
+def gone(request, kind, resource_ids):
+    """The refusal when the request's resources were deleted since."""
+    return errors.Refused(
+        '%s created %s %s, which no longer exists. Use a new token to '
+        'create another.' % (capitalised(request.label), kind.noun,
+                             ', '.join(resource_ids)))
+
+
+def capitalised(text):
     """``text`` starting a sentence; str.capitalize() would also lower
     the case of the token it quotes."""
     return text[:1].upper() + text[1:]
@@ -198,11 +206,7 @@ def _run_locked(journal, request, kind, say, reservation=None):
     if entry and entry.state == 'done':
         result = kind.fetch(entry.resource_ids)
         if result is None:
-            raise errors.Refused(
-                '%s created %s %s, which no longer exists. Use a new token '
-                'to create another.' % (_capitalised(request.label),
-                                        kind.noun,
-                                        ', '.join(entry.resource_ids)))
+            raise gone(request, kind, entry.resource_ids)
         say(_already(kind, request, entry.resource_ids[0]))
         return result
 

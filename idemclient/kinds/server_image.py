@@ -57,7 +57,7 @@ class ServerImageKind(base.WrappedCreate):
         return self.sdk(body) if body else None
 
     def discard(self, resource_id):
-        self.images.delete(resource_id)
+        self.images.delete('images', resource_id)
 
     def find(self, request):
         found = marked_images(self.images, self.operation, request.marker,

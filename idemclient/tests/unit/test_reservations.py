@@ -114,4 +114,4 @@ class TestReserve(testtools.TestCase):
     def test_read_is_none_when_there_is_none(self):
         self.glance.mock.get(re.compile(GLANCE + '/images/.*'),
                              status_code=404, json={})
-        self.assertIsNone(reservations.read(self.images, RID))
+        self.assertIsNone(self.images.get(RID))
