@@ -115,3 +115,16 @@ class TestReserve(testtools.TestCase):
         self.glance.mock.get(re.compile(GLANCE + '/images/.*'),
                              status_code=404, json={})
         self.assertIsNone(self.images.get(RID))
+
+    def test_glances_html_refusal_is_one_line(self):
+        """Glance answers a policy refusal with webob's HTML page: the
+        reason is its words, on one line."""
+        self.created(status_code=403, text=(
+            '<html>\n <head>\n  <title>403 Forbidden</title>\n </head>\n'
+            ' <body>\n  <h1>403 Forbidden</h1>\n  You are not authorized to '
+            'complete add_image action.<br /><br />\n\n\n\n </body>\n'
+            '</html>'), headers={'Content-Type': 'text/html'})
+        self.assertEqual(
+            'the image service answered HTTP 403: 403 Forbidden You are not '
+            'authorized to complete add_image action.',
+            self.reserve().reason)
