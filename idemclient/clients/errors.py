@@ -49,11 +49,18 @@ def sdk_error(exc):
     """Translate an openstacksdk/keystoneauth exception to ApiError."""
     response = getattr(exc, 'response', None)
     status = getattr(exc, 'status_code', None) or getattr(
-        response, 'status_code', None)
+        exc, 'http_status', None) or getattr(response, 'status_code', None)
     request_id = getattr(exc, 'request_id', None) or (
         request_id_of(response) if response is not None else None)
     message = getattr(exc, 'details', None) or str(exc)
-    return ApiError(message, status, request_id)
+    return ApiError(_without_suffixes(message), status, request_id)
+
+
+def _without_suffixes(message):
+    """keystoneauth writes the status and request id into its message;
+    ``ApiError`` adds them once."""
+    return re.sub(r'(?: \((?:HTTP \d+|Request-ID: [^)]*)\))+$', '',
+                  message) or message
 
 
 def response_request_id(response):

@@ -1,6 +1,7 @@
 """The client over a real keystoneauth session, with requests-mock."""
 
 from keystoneauth1 import exceptions as ks_exceptions
+import requests
 import testtools
 
 from idemclient.clients import compute as client
@@ -166,3 +167,33 @@ class TestGuardedCreate(ClientTestCase):
         self.assertNotIn('post', vars(self.adapter))
         self.adapter.post('/servers', raise_exc=False)
         self.assertNotIn('X-Client-Token', self.mock.last_request.headers)
+
+
+def _answer(status, body, request_id=None):
+    """What keystoneauth raises for an answer (``from_response``)."""
+    response = requests.Response()
+    response.status_code = status
+    response._content = body.encode()
+    response.headers['Content-Type'] = 'application/json'
+    if request_id:
+        response.headers['x-openstack-request-id'] = request_id
+    return ks_exceptions.from_response(response, 'POST', 'http://cloud/x')
+
+
+class TestSdkError(testtools.TestCase):
+
+    def test_status_and_request_id_are_said_once(self):
+        exc = _answer(409, '{"error": {"message": '
+                      '"Key pair k exists", "code": 409}}', 'req-1')
+        self.assertEqual('Key pair k exists (HTTP 409) (Request-ID: req-1)',
+                         str(errors.sdk_error(exc)))
+
+    def test_bare_keystoneauth_error(self):
+        exc = ks_exceptions.HttpError(http_status=409)
+        self.assertEqual('HTTP Error (HTTP 409)', str(errors.sdk_error(exc)))
+
+    def test_parentheses_of_the_clouds_own_are_kept(self):
+        exc = _answer(400, '{"error": {"message": '
+                      '"Bad size (must be > 0)", "code": 400}}')
+        self.assertEqual('Bad size (must be > 0) (HTTP 400)',
+                         str(errors.sdk_error(exc)))
