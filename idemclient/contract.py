@@ -57,6 +57,8 @@ class Kind(abc.ABC):
     settlement = None
     racing = True
     settles = False
+    # The create's parameters that are sets, compared as sets.
+    unordered = ()
 
     @abc.abstractmethod
     def bind(self, entry):

@@ -50,9 +50,15 @@ class Fingerprint:
         self.fields = dict(fields)
 
     @classmethod
-    def of(cls, params):
+    def of(cls, params, unordered=()):
+        """``unordered``: the names of the parameters that are sets (tags,
+        security groups): compared whatever their order, which OSC does
+        not always keep (``list(set(...))`` differs between processes)."""
         kept = {k: v for k, v in params.items()
                 if k not in EXCLUDED and v is not None}
+        for name in unordered:
+            if isinstance(kept.get(name), (list, tuple, set, frozenset)):
+                kept[name] = sorted(kept[name], key=_canonical)
         fields = {k: _digest(_canonical(v), _FIELD_DIGEST_LENGTH)
                   for k, v in kept.items()}
         return cls(_digest(_canonical(kept), 32), fields)

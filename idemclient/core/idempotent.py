@@ -76,14 +76,16 @@ class Request:
 
     @classmethod
     def for_create(cls, operation, scope, params, client_token, task_tag,
-                   target=None):
-        """A create's request: fingerprinted ``params``, and the token's
-        marker (the task tag's when it came alone)."""
+                   target=None, unordered=()):
+        """A create's request: fingerprinted ``params`` (``unordered``
+        names those that are sets), and the token's marker (the task
+        tag's when it came alone)."""
         if client_token is not None:
             marker = tokens.derive_tag(scope, client_token)
         else:
             marker = tokens.derive_tag(scope, task_tag, prefix='task')
-        return cls(operation, scope, fp.Fingerprint.of(params), marker,
+        return cls(operation, scope, fp.Fingerprint.of(params, unordered),
+                   marker,
                    client_token, task_tag, target=target)
 
     @property

@@ -59,7 +59,8 @@ class WrappedCreate(contract.Kind):
         from idemclient.core import idempotent
         return idempotent.Request.for_create(cls.operation, scope, kwargs,
                                              client_token, task_tag,
-                                             target=kwargs.get('name'))
+                                             target=kwargs.get('name'),
+                                             unordered=cls.unordered)
 
     @classmethod
     def run(cls, app, parsed_args, proxy, kwargs, token, task_tag, say,

@@ -126,6 +126,7 @@ class ImageKind(base.WrappedCreate):
     noun = 'image'
     create_call = 'create_image'
     reserves = False  # its id is derived from the token: its own
+    unordered = ('tags',)
     sdk = staticmethod(sdk_image)
 
     def __init__(self, client, create, kwargs, request, say):

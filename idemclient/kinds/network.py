@@ -12,6 +12,7 @@ class NetworkKind(neutron.NeutronKind):
     collection = 'networks'
     sdk_class = 'openstack.network.v2.network:Network'
     create_call = 'create_network'
+    unordered = ('availability_zone_hints',)
     # Neutron 29 answers a create with is_default (false), a show without.
     create_only_fields = ('is_default',)
 

@@ -17,6 +17,10 @@ class PortKind(neutron.NeutronKind):
     sdk_class = 'openstack.network.v2.port:Port'
     create_call = 'create_port'
     tags_extension = 'tag-ports-during-bulk-creation'
+    # OSC builds the tags with list(set(...)): their order changes from
+    # one process to the next.
+    unordered = ('tags', 'security_group_ids', 'allowed_address_pairs',
+                 'extra_dhcp_opts')
 
 
 install = PortKind.install

@@ -12,6 +12,7 @@ class RouterKind(neutron.NeutronKind):
     collection = 'routers'
     sdk_class = 'openstack.network.v2.router:Router'
     create_call = 'create_router'
+    unordered = ('availability_zone_hints',)
 
 
 install = RouterKind.install

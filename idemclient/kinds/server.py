@@ -53,6 +53,7 @@ def delete_losers(client, decision, say):
 
 class ServerKind(contract.Kind):
     noun = 'server'
+    unordered = ('security_groups', 'tags')
 
     def __init__(self, client, create, kwargs, request, settle_seconds=3.0,
                  say=lambda message: None):
@@ -233,7 +234,8 @@ def request_for(scope, kwargs, client_token, task_tag):
     resolved: flavor and image ids, networks, counts...)."""
     return idempotent.Request.for_create(OPERATION, scope, kwargs,
                                          client_token, task_tag,
-                                         target=kwargs.get('name'))
+                                         target=kwargs.get('name'),
+                                         unordered=ServerKind.unordered)
 
 
 class Invocation(contract.Invocation):

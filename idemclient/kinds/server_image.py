@@ -50,7 +50,8 @@ class ServerImageKind(base.WrappedCreate):
         became of a snapshot whose image Nova deleted)."""
         return idempotent.Request.for_create(cls.operation, scope, kwargs,
                                              client_token, task_tag,
-                                             target=kwargs['server'])
+                                             target=kwargs['server'],
+                                             unordered=cls.unordered)
 
     def fetch(self, resource_ids):
         body = self.images.get(resource_ids[0])

@@ -39,13 +39,42 @@ def trials(environ=os.environ):
 TRIALS = trials()
 
 
-class CrashMatrix:
-    """A mixin; the test case gives ``collection`` (the POST's path),
-    ``create_args(name, token)``, ``make(name, token, env=...)``,
-    ``held(name)`` (the ids of what the cloud holds for ``name``, whatever
-    its state), ``assertCreatedOnce(name, token, item_id)``,
-    ``proxy_upstream()`` and ``endpoint_via(proxy)``. A kind with points
-    of its own after sending kills at them with ``kill_trials``."""
+class SetsAsSets:
+    """Every kind: the same command under several hash seeds, its set
+    options (``unordered_args``, two orders) swapped, then from another
+    host: one item, printed by every run. OSC builds some sets with
+    ``list(set(...))``, whose order is each process's own."""
+
+    unordered_args = ((), ())
+    unordered_env = {}  # what the kind's set options need (a microversion)
+    another_host = True  # a keypair's private key stays on its host
+
+    def test_sets_compare_as_sets_under_several_hash_seeds(self):
+        self.before_trial()
+        name, token = 'hs-%s' % self.uid, 'tok-hs-%s' % self.uid
+        first, second = self.unordered_args
+        runs = [('1', first, None), ('2', second, None)]
+        if self.another_host:
+            runs.append(('3', first, os.path.join(self.tmp, 'host2')))
+        ids = []
+        for seed, extra, journal in runs:
+            env = dict(getattr(self, 'hosts_env', {}), PYTHONHASHSEED=seed,
+                       **self.unordered_env)
+            made = self.osc(*(tuple(self.create_args(name, token)) + extra +
+                              ('-f', 'json')), env=env, journal=journal)
+            ids.append(json.loads(self.assertOK(made).stdout)['id'])
+        self.assertEqual(1, len(set(ids)), ids)
+        self.assertEqual(1, len(self.held(name)), self.held(name))
+
+
+class CrashMatrix(SetsAsSets):
+    """A mixin (with ``SetsAsSets``); the test case gives ``collection``
+    (the POST's path), ``create_args(name, token)``, ``make(name, token,
+    env=...)``, ``held(name)`` (the ids of what the cloud holds for
+    ``name``, whatever its state), ``assertCreatedOnce(name, token,
+    item_id)``, ``proxy_upstream()`` and ``endpoint_via(proxy)``. A kind
+    with points of its own after sending kills at them with
+    ``kill_trials``."""
 
     collection = None
     reserves = True  # takes a reservation (not keypairs, not images)

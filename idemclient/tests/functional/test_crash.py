@@ -22,6 +22,9 @@ class TestCrashMatrix(crash_matrix.CrashMatrix,
                       base.FunctionalTestCase):
 
     collection = 'servers'
+    unordered_args = (('--tag', 'a', '--tag', 'b', '--tag', 'c'),
+                      ('--tag', 'c', '--tag', 'a', '--tag', 'b'))
+    unordered_env = {'OS_COMPUTE_API_VERSION': '2.52'}  # server tags
 
     def create_args(self, name, token):
         return base.CREATE + ('--client-token', token, name)

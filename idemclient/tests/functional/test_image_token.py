@@ -74,6 +74,8 @@ class ImageTestCase(base.FunctionalTestCase):
 class TestImageCreate(ImageTestCase, crash_matrix.CrashMatrix):
 
     collection = 'images'
+    unordered_args = (('--tag', 'a', '--tag', 'b', '--tag', 'c'),
+                      ('--tag', 'c', '--tag', 'a', '--tag', 'b'))
     reserves = False  # its derived id is its own reservation
 
     def create_args(self, name, token, *extra):
@@ -205,6 +207,8 @@ class TestServerImage(ImageTestCase, crash_matrix.CrashMatrix,
                       crash_matrix.OneCreateAcrossHosts):
 
     collection = r'servers/[^/]+/action'
+    unordered_args = (('--property', 'a=1', '--property', 'b=2'),
+                      ('--property', 'b=2', '--property', 'a=1'))
 
     def setUp(self):
         super().setUp()

@@ -46,6 +46,7 @@ class TestKeypairCrash(crash_matrix.CrashMatrix, KeypairTestCase):
     file, mode 0600, matching it and never rewritten with another key."""
 
     collection = 'os-keypairs'
+    another_host = False  # its private key is only in the first's journal
     reserves = False  # Nova refuses a second key name itself
 
     def key_file(self, name):

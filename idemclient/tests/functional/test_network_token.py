@@ -124,6 +124,8 @@ class NeutronKindTests(crash_matrix.CrashMatrix,
 class TestNetworkToken(NeutronKindTests, NeutronTestCase):
 
     collection = 'networks'
+    unordered_args = (('--tag', 'a', '--tag', 'b', '--tag', 'c'),
+                      ('--tag', 'c', '--tag', 'a', '--tag', 'b'))
 
     def create_args(self, text, token, user='admin'):
         return ('network', 'create', '--description', text,
@@ -188,6 +190,8 @@ class TestNetworkToken(NeutronKindTests, NeutronTestCase):
 class TestPortToken(NeutronKindTests, NeutronTestCase):
 
     collection = 'ports'
+    unordered_args = (('--tag', 'a', '--tag', 'b', '--tag', 'c'),
+                      ('--tag', 'c', '--tag', 'a', '--tag', 'b'))
 
     def setUp(self):
         super().setUp()
@@ -222,6 +226,8 @@ class TestPortToken(NeutronKindTests, NeutronTestCase):
 class TestRouterToken(NeutronKindTests, NeutronTestCase):
 
     collection = 'routers'
+    unordered_args = (('--tag', 'a', '--tag', 'b', '--tag', 'c'),
+                      ('--tag', 'c', '--tag', 'a', '--tag', 'b'))
 
     def create_args(self, text, token, user='admin'):
         return ('router', 'create', '--description', text,
@@ -231,6 +237,8 @@ class TestRouterToken(NeutronKindTests, NeutronTestCase):
 class TestSecurityGroupToken(NeutronKindTests, NeutronTestCase):
 
     collection = 'security-groups'
+    unordered_args = (('--tag', 'a', '--tag', 'b', '--tag', 'c'),
+                      ('--tag', 'c', '--tag', 'a', '--tag', 'b'))
 
     def create_args(self, text, token, user='admin'):
         return ('security', 'group', 'create', '--description', text,
@@ -240,6 +248,8 @@ class TestSecurityGroupToken(NeutronKindTests, NeutronTestCase):
 class TestFloatingIPToken(NeutronKindTests, NeutronTestCase):
 
     collection = 'floatingips'
+    unordered_args = (('--tag', 'a', '--tag', 'b', '--tag', 'c'),
+                      ('--tag', 'c', '--tag', 'a', '--tag', 'b'))
 
     def create_args(self, text, token, user='admin'):
         return ('floating', 'ip', 'create', '--description', text,

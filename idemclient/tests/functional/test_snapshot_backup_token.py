@@ -14,6 +14,8 @@ class TestSnapshotToken(test_volume_token.CinderKindTests,
                         test_volume_token.VolumeTestCase):
 
     collection = 'snapshots'
+    unordered_args = (('--property', 'a=1', '--property', 'b=2'),
+                      ('--property', 'b=2', '--property', 'a=1'))
 
     def create_args(self, name, token):
         return ('volume', 'snapshot', 'create', '--volume', self.source_id,

@@ -207,6 +207,8 @@ class CinderKindTests(crash_matrix.CrashMatrix,
 class TestVolumeCrash(CinderKindTests, VolumeTestCase):
 
     collection = 'volumes'
+    unordered_args = (('--property', 'a=1', '--property', 'b=2'),
+                      ('--property', 'b=2', '--property', 'a=1'))
     needs_source = False
 
     def create_args(self, name, token):

@@ -20,6 +20,30 @@ class TestFingerprint(testtools.TestCase):
             self.assertNotEqual(a, b)
             self.assertEqual([key], a.differences(b))
 
+    def test_sets_compare_whatever_their_order(self):
+        port = {'network_id': 'n', 'tags': ['b', 'a', 'c'],
+                'allowed_address_pairs': [{'ip_address': '10.0.0.2'},
+                                          {'ip_address': '10.0.0.1'}]}
+        swapped = {'network_id': 'n', 'tags': ['c', 'a', 'b'],
+                   'allowed_address_pairs': [{'ip_address': '10.0.0.1'},
+                                             {'ip_address': '10.0.0.2'}]}
+        names = ('tags', 'allowed_address_pairs')
+        self.assertEqual(Fingerprint.of(port, names),
+                         Fingerprint.of(swapped, names))
+        self.assertEqual([], Fingerprint.of(port, names).differences(
+            Fingerprint.of(swapped, names)))
+
+    def test_a_set_still_differs_by_its_members(self):
+        a = Fingerprint.of({'tags': ['a', 'b']}, ('tags',))
+        b = Fingerprint.of({'tags': ['a', 'c']}, ('tags',))
+        self.assertEqual(['tags'], a.differences(b))
+
+    def test_other_lists_keep_their_order(self):
+        first = dict(PARAMS, networks=[{'uuid': 'n1'}, {'uuid': 'n2'}])
+        second = dict(PARAMS, networks=[{'uuid': 'n2'}, {'uuid': 'n1'}])
+        self.assertEqual(['networks'], Fingerprint.of(first, ('tags',))
+                         .differences(Fingerprint.of(second, ('tags',))))
+
     def test_added_parameter_is_named(self):
         b = Fingerprint.of(dict(PARAMS, key_name='k1'))
         self.assertEqual(['key_name'], Fingerprint.of(PARAMS).differences(b))
