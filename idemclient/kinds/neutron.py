@@ -120,8 +120,7 @@ class NeutronKind(base.WrappedCreate):
         return kwargs
 
     def find(self, request):
-        found = listed(self.client, self.collection,
-                       request.scope.project_id,
+        found = listed(self.client, self.collection, self.owner(request),
                        lambda item: Marks(item, self.operation).carry(
                            request.marker),
                        request.marker if self._tagged else None)
@@ -135,6 +134,12 @@ class NeutronKind(base.WrappedCreate):
         return idempotent.Found(self.sdk(body), [body['id']],
                                 fp.Fingerprint(digest, {}) if digest
                                 else None)
+
+    def owner(self, request):
+        """The project the item is made in: an admin's ``--project``, else
+        the caller's (the token stays the caller's either way)."""
+        return (self._kwargs.get('project_id') or
+                self._kwargs.get('tenant_id') or request.scope.project_id)
 
     def marked(self, kwargs):
         return self.marked_kwargs(kwargs, self._request, self._tagged)

@@ -91,6 +91,21 @@ class NeutronKindTests(crash_matrix.CrashMatrix,
         self.assertOneItem(self.collection, text, theirs['id'],
                            user='demo2')
 
+    def test_an_admins_create_for_another_project_is_found_there(self):
+        """``--project demo`` as admin, then from hosts with an empty
+        journal (without and with reservations): one item, in demo."""
+        text, token = 'da-' + self.uid, 'tok-' + self.uid
+        args = self.create_args(text, token) + ('--project', 'demo',
+                                                '-f', 'json')
+        made = [json.loads(self.assertOK(self.osc(
+            *args, journal=os.path.join(self.tmp, host), env=env)).stdout)
+            for host, env in (('h1', None),
+                              ('h2', {'IDEMCLIENT_RESERVATIONS': 'off'}),
+                              ('h3', None))]
+        self.assertEqual(1, len({item['id'] for item in made}), made)
+        self.assertOneItem(self.collection, text, made[0]['id'], user='demo')
+        self.assertEqual([], self.described(self.collection, text))
+
     def test_bad_token_sends_nothing(self):
         text = 'db-' + self.uid
         bad = self.make(text, 'x' * 65)

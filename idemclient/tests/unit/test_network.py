@@ -89,6 +89,22 @@ class TestDescriptionMarker(NetworkTestCase):
         self.assertEqual([('done', json.dumps(['mine']))], [
             (e.state, json.dumps(e.resource_ids)) for e in self.entries()])
 
+    def test_an_admins_create_for_another_project_is_looked_up_there(self):
+        kwargs = {'name': 'net1', 'project_id': 'demo'}
+        request = self.request(network_kind.NetworkKind, kwargs)
+        made = {'id': 'made', 'created_at': '2026-01-02T00:00:00Z',
+                'description': neutron.mark_text(request)}
+        lookup = self.listing('networks', made)
+        self.mock.get(NEUTRON + '/networks/made', json={'network': dict(
+            made, name='net1', project_id='demo', status='ACTIVE')})
+        post = self.posted('networks', 'network')
+        result = self.install(network_kind)(**kwargs)
+        self.assertEqual('made', result.id)
+        self.assertFalse(post.called)
+        self.assertEqual(['demo'], lookup.last_request.qs['project_id'])
+        # The token stays the caller's: its marker is of the caller's scope.
+        self.assertEqual(request.marker, tokens.derive_tag(SCOPE, 'T'))
+
     def test_other_parameters_from_another_host_are_refused(self):
         first = self.request(network_kind.NetworkKind, {'name': 'net1'})
         self.listing('networks', {'id': 'n1', 'description':
