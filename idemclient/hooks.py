@@ -98,8 +98,24 @@ class IdempotentCreateHook(hooks.CommandHook):
             self._invocation = importlib.import_module(
                 self._module).install(self.cmd.app, parsed_args, token,
                                       task_tag, self.say)
+            self._refuse_other_paths(token is not None)
         self._unwrap_if_it_fails()
         return parsed_args
+
+    def _refuse_other_paths(self, with_token):
+        """A create that leaves by another path than the wrapped call
+        would ignore the token (or the tag): refuse it before it is
+        sent."""
+        from idemclient.core import errors
+        option = '--client-token' if with_token else '--task-tag'
+        command = self.cmd.cmd_name
+
+        def refusal(path):
+            return errors.Refused(
+                'openstack %s took a path that idemclient does not protect '
+                '(POST %s), where %s would be ignored: refused. Nothing was '
+                'sent.' % (command, path, option))
+        wrapping.refuse_unprotected_posts(refusal)
 
     def _unwrap_if_it_fails(self):
         """cliff runs no ``after`` for a command that raised: undo the

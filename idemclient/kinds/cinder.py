@@ -79,5 +79,5 @@ class CinderKind(base.WrappedCreate):
                            task_tag, say, lambda request: cls(
                                client, original, kwargs, request))
 
-        wrapping.wrap(proxy, cls.create_call, create)
+        wrapping.wrap_create(proxy, cls.create_call, create)
         return base.Finished()

@@ -261,7 +261,7 @@ class ImageKind(base.WrappedCreate):
                             token, task_tag, say, make)
             return kind.finish(image)
 
-        wrapping.wrap(proxy, 'create_image', create_image)
+        wrapping.wrap_create(proxy, 'create_image', create_image)
         return base.Finished()
 
 

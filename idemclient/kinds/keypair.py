@@ -174,7 +174,7 @@ class HookedCreate(contract.Invocation):
             return idempotent.run_once(context.journal_path(app), request,
                                        self.kind, say)
 
-        wrapping.wrap(compute, 'create_keypair', create_keypair)
+        wrapping.wrap_create(compute, 'create_keypair', create_keypair)
 
     def after(self, parsed_args, return_code):
         private_key = self.kind.kept_secret() if self.kind else None

@@ -154,6 +154,11 @@ class NeutronKind(base.WrappedCreate):
     @classmethod
     def install(cls, app, parsed_args, token, task_tag, say):
         """Wrap this command's create call (see ``hooks``)."""
+        if not app.client_manager.is_network_endpoint_enabled():
+            raise errors.Refused(
+                'The cloud\'s catalog has no network endpoint: this %s '
+                'create would take Nova\'s path, which idemclient does not '
+                'protect. Nothing was sent.' % cls.noun)
         proxy = app.client_manager.network
         original = getattr(proxy, cls.create_call)
         if cls.tags_extension:
@@ -170,7 +175,7 @@ class NeutronKind(base.WrappedCreate):
             return cls.run(app, parsed_args, proxy, kwargs, token,
                            task_tag, say, make)
 
-        wrapping.wrap(proxy, cls.create_call, create)
+        wrapping.wrap_create(proxy, cls.create_call, create)
         return base.Finished()
 
 

@@ -264,7 +264,8 @@ class Invocation(contract.Invocation):
         self.settlement = None
 
     def install(self):
-        wrapping.wrap(self.compute, 'create_server', self.create_server)
+        wrapping.wrap_create(self.compute, 'create_server',
+                             self.create_server)
         wrapping.wrap(self.compute, 'get_server', self.get_server)
 
     def create_server(self, **kwargs):

@@ -86,7 +86,8 @@ class ServerImageKind(base.WrappedCreate):
                                    app.client_manager.image),
                                original, kwargs, request))
 
-        wrapping.wrap(proxy, 'create_server_image', create_server_image)
+        wrapping.wrap_create(proxy, 'create_server_image',
+                             create_server_image)
         return base.Finished()
 
 
