@@ -21,6 +21,7 @@ class BlockStorageClient(base.ServiceClient):
     def __init__(self, adapter):
         super().__init__(adapter)
         self._microversion = False  # not negotiated yet
+        self._filters_allowed = True  # until the cloud refuses one
 
     def microversion(self):
         """The version every call is sent at: min(cloud's maximum, ours).
@@ -62,10 +63,30 @@ class BlockStorageClient(base.ServiceClient):
         Cinder refuse a filter it does not allow (400) instead of dropping
         it and listing everything, so callers check ``supports(FILTER)``
         first; each item's metadata is checked again here all the same.
+
+        Where the cloud does not let the caller filter on metadata (a
+        member, on a Cinder whose ``resource_query_filters_file`` is
+        missing or leaves ``metadata`` out), the project's items are read,
+        newest first, every page, and matched here; this client then asks
+        no more.
         """
-        return self.listed(collection, {'metadata': json.dumps({key: value})},
-                           lambda item: (item.get('metadata') or {}).get(
-                               key) == value)
+        return self.filtered(collection, {'metadata': json.dumps(
+            {key: value})}, lambda item: (item.get('metadata') or {}).get(
+                key) == value)
+
+    def filtered(self, collection, filters, keep):
+        """The ``collection`` items ``keep`` accepts, listed with
+        ``filters`` where the cloud lets the caller use them, else among
+        all of the project's (newest first; this client then asks no
+        more). ``keep`` alone must tell the items wanted."""
+        if self._filters_allowed:
+            try:
+                return self.listed(collection, filters, keep)
+            except ApiError as exc:
+                if not _filter_refused(exc):
+                    raise
+                self._filters_allowed = False
+        return self.listed(collection, {'sort': 'created_at:desc'}, keep)
 
     def volumes_with_metadata(self, key, value):
         return self.with_metadata('volumes', key, value)
@@ -161,6 +182,12 @@ class BlockStorageClient(base.ServiceClient):
             return name_or_id
         raise ApiError('No volume with a name or ID of %r exists.'
                        % name_or_id, 404)
+
+
+def _filter_refused(exc):
+    """Cinder's 400 for a list filter the caller may not use: "Invalid
+    filters metadata are found in query options."."""
+    return exc.status_code == 400 and 'invalid filters' in str(exc).lower()
 
 
 def _looks_like_uuid(text):

@@ -22,7 +22,7 @@ class BackupKind(cinder.CinderKind):
     microversion = METADATA_MICROVERSION
 
     def lookup(self, marker):
-        return self.client.listed(
+        return self.client.filtered(
             'backups', {'volume_id': self._kwargs['volume_id']},
             lambda b: (b.get('metadata') or {}).get(cinder.MARKER_KEY) ==
             marker)

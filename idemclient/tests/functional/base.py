@@ -67,6 +67,8 @@ def osc_env(user, journal, extra=None):
 
 class FunctionalTestCase(testtools.TestCase):
 
+    user = 'admin'  # whose commands and API calls a test makes by default
+
     def setUp(self):
         super().setUp()
         try:
@@ -80,12 +82,12 @@ class FunctionalTestCase(testtools.TestCase):
         self.uid = uuid.uuid4().hex[:8]
 
     # -- the real command -------------------------------------------------
-    def osc(self, *args, user='admin', journal=None, env=None, timeout=300,
+    def osc(self, *args, user=None, journal=None, env=None, timeout=300,
             wrap=()):
         return subprocess.run(
             wrap + (OPENSTACK,) + args, capture_output=True, text=True,
             timeout=timeout, stdin=subprocess.DEVNULL,
-            env=osc_env(user, journal or self.journal, env))
+            env=osc_env(user or self.user, journal or self.journal, env))
 
     def osc_read_only(self, directory, *args, **kwargs):
         """Run the command with ``directory`` on a read-only filesystem: a
@@ -112,12 +114,12 @@ class FunctionalTestCase(testtools.TestCase):
             'unshare', '-m', 'sh', '-c', fill, 'sh', mount, journal),
             **kwargs), inside
 
-    def start_osc(self, *args, user='admin', journal=None, env=None,
+    def start_osc(self, *args, user=None, journal=None, env=None,
                   stderr=subprocess.PIPE):
         proc = subprocess.Popen(
             (OPENSTACK,) + args, stdout=subprocess.PIPE,
             stderr=stderr, text=True, stdin=subprocess.DEVNULL,
-            env=osc_env(user, journal or self.journal, env),
+            env=osc_env(user or self.user, journal or self.journal, env),
             start_new_session=True)
         self.addCleanup(self._reap, proc)
         return proc

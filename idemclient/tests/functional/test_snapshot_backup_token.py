@@ -22,6 +22,12 @@ class TestSnapshotToken(test_volume_token.CinderKindTests,
                 '--client-token', token, name)
 
 
+class TestSnapshotTokenAsMember(TestSnapshotToken):
+    """As a member, who may filter on nothing on the local Cinder."""
+
+    user = 'demo'
+
+
 class TestBackupToken(test_volume_token.CinderKindTests,
                       test_volume_token.VolumeTestCase):
 

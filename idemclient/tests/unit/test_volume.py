@@ -88,6 +88,39 @@ class TestKind(VolumeTestCase):
                          json.loads(sent.qs['metadata'][0]))
         self.assertEqual('volume 3.71', sent.headers['OpenStack-API-Version'])
 
+    def test_a_cloud_that_refuses_the_filter_is_read_and_matched_here(self):
+        request = self.request()
+        refused = {'badRequest': {'code': 400, 'message': 'Invalid filters '
+                                  'metadata are found in query options.'}}
+        mine = {'id': V1, 'created_at': '2026-01-02T00:00:00Z',
+                'metadata': {'idemclient:marker': request.marker}}
+        pages = self.mock.get(CINDER + '/volumes/detail', [
+            {'status_code': 400, 'json': refused},
+            {'json': {'volumes': [{'id': 'x', 'metadata': {}}],
+                      'volumes_links': [{'rel': 'next', 'href':
+                                         CINDER + '/volumes/detail?p=2'}]}},
+            {'json': {'volumes': [mine]}},
+            {'json': {'volumes': [mine]}}])
+        self.client.PAGE_LIMIT = 1  # one item a page
+        kind = volume_kind.VolumeKind(self.client, None, KWARGS, request)
+        self.assertEqual([V1], kind.find(request).resource_ids)
+        sent = [r.qs for r in pages.request_history]
+        self.assertIn('metadata', sent[0])
+        self.assertEqual(['created_at:desc'], sent[1]['sort'])
+        self.assertNotIn('metadata', sent[1])
+        self.assertEqual(3, pages.call_count)  # refused, then two pages
+        # The same client asks for the filter no more.
+        self.assertEqual([V1], kind.find(request).resource_ids)
+        self.assertNotIn('metadata', pages.last_request.qs)
+
+    def test_other_refusals_of_the_listing_are_said(self):
+        request = self.request()
+        self.mock.get(CINDER + '/volumes/detail', status_code=400, json={
+            'badRequest': {'code': 400, 'message': 'Invalid sort key'}})
+        kind = volume_kind.VolumeKind(self.client, None, KWARGS, request)
+        self.assertRaisesRegex(IdemError, 'Invalid sort key', kind.find,
+                               request)
+
     def test_an_unfiltered_answer_is_never_adopted(self):
         # A cloud that dropped the filter answers with everybody's volumes.
         request = self.request()
@@ -226,6 +259,22 @@ class TestSnapshotsAndBackups(VolumeTestCase):
         sent = lookup.last_request
         self.assertEqual([V1], sent.qs['volume_id'])
         self.assertNotIn('metadata', sent.qs)  # Cinder cannot filter on it
+
+    def test_a_member_who_may_not_filter_on_the_volume_finds_it_too(self):
+        kwargs = {'volume_id': V1, 'name': 'b1'}
+        request = backup_kind.BackupKind.request_for(SCOPE, kwargs, 'T',
+                                                     None)
+        lookup = self.mock.get(CINDER + '/backups/detail', [
+            {'status_code': 400, 'json': {'badRequest': {
+                'code': 400, 'message': 'Invalid filters volume_id are '
+                'found in query options.'}}},
+            {'json': {'backups': [{'id': 'z-mine', 'metadata': {
+                'idemclient:marker': request.marker}}]}}])
+        found = backup_kind.BackupKind(self.client, None, kwargs,
+                                       request).find(request)
+        self.assertEqual(['z-mine'], found.resource_ids)
+        self.assertEqual([[V1], None], [
+            r.qs.get('volume_id') for r in lookup.request_history])
 
     def test_a_backup_creating_for_long_names_the_way_out(self):
         started = time.strftime('%Y-%m-%dT%H:%M:%S.000000',

@@ -138,8 +138,10 @@ host = idemcloud
 my_ip = 127.0.0.1
 auth_strategy = keystone
 api_paste_config = {c}/api-paste.ini
-# which list filters non-admins may use (without it: none at all)
-resource_query_filters_file = {venv}/etc/cinder/resource_filters.json
+# No resource_query_filters_file: its default path, where Cinder's own
+# filter list is not installed, so members may filter on nothing (what a
+# Cinder from PyPI does; idemclient then matches the marker itself).
+resource_query_filters_file = {c}/no-resource-filters.json
 osapi_volume_listen = 127.0.0.1
 osapi_volume_listen_port = {port}
 osapi_volume_workers = 1
