@@ -10,14 +10,31 @@ def journal_path(app):
 
 
 def scope_of(app, adapter):
-    """(auth URL, project, user) of the session the command uses."""
+    """(auth URL, project, user) of the session the command uses, and its
+    region where the catalog has more than one."""
     from idemclient.core import token
     auth = adapter.session.auth
     auth_url = getattr(auth, 'auth_url', None) or \
         app.client_manager.get_configuration().get('auth', {}).get(
             'auth_url')
-    return token.Scope(auth_url, adapter.get_project_id(),
-                       adapter.get_user_id())
+    project, user = adapter.get_project_id(), adapter.get_user_id()
+    return token.Scope(auth_url, project, user, _region(app, adapter))
+
+
+def _region(app, adapter):
+    """The command's region on a cloud with several, else ''. (The
+    catalog of OSC's own login, as ``image_endpoint`` reads it.)"""
+    try:
+        catalog = app.client_manager.auth_ref.service_catalog.catalog
+        regions = {endpoint.get('region_id') or endpoint.get('region')
+                   for service in catalog or ()
+                   for endpoint in service.get('endpoints') or ()}
+    except Exception:  # no catalog (a token endpoint): one region
+        return ''
+    if len(regions - {None, ''}) <= 1:
+        return ''
+    return app.client_manager.region_name or \
+        getattr(adapter, 'region_name', None) or ''
 
 
 def settle_seconds(app):

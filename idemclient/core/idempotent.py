@@ -211,6 +211,10 @@ def _run_locked(journal, request, kind, say, reservation=None):
             raise gone(request, kind, entry.resource_ids)
         say(_already(kind, request, entry.resource_ids[0]))
         return result
+    if entry is None and request.scope.region:
+        result = _made_before_regions(journal, request, kind, say)
+        if result is not None:
+            return result
 
     if reservation is None:
         found = _lookup(kind, request, entry, say)
@@ -227,6 +231,21 @@ def _run_locked(journal, request, kind, say, reservation=None):
             return _take(journal, request, kind, attempt, found, say)
         failpoints.hit('after-lookup')
     return _send(journal, request, kind, attempt, say, reservation)
+
+
+def _made_before_regions(journal, request, kind, say):
+    """A token this host used before scopes had regions: its resource if
+    the entry is done and the resource is in this region (a resource id
+    is the cloud's own), else None (another region's: a new request)."""
+    legacy = journal.find(request.scope.without_region().key,
+                          request.operation, request.idem_key)
+    if legacy is None or legacy.state != 'done' or \
+            fp.Fingerprint.decode(legacy.fingerprint) != request.fingerprint:
+        return None
+    result = kind.fetch(legacy.resource_ids)
+    if result is not None:
+        say(_already(kind, request, legacy.resource_ids[0]))
+    return result
 
 
 def _begin(journal, request, secret):

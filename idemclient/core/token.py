@@ -41,13 +41,25 @@ def _sha256(*parts):
 
 
 class Scope:
-    """Whose request this is: (auth URL, project, user)."""
+    """Whose request this is: (auth URL, project, user), and the region on
+    a cloud whose catalog has several (``context.scope_of``): one token is
+    then one request per region, as EC2's are. Without a region the key is
+    what releases before regions derived, so tokens of a one-region cloud
+    stay what they were."""
 
-    def __init__(self, auth_url, project_id, user_id):
+    def __init__(self, auth_url, project_id, user_id, region=''):
         self.auth_url = (auth_url or '').rstrip('/')
         self.project_id = project_id or ''
         self.user_id = user_id or ''
-        self.key = _sha256(self.auth_url, self.project_id, self.user_id)
+        self.region = region or ''
+        parts = (self.auth_url, self.project_id, self.user_id)
+        if self.region:
+            parts += ('region:' + self.region,)
+        self.key = _sha256(*parts)
+
+    def without_region(self):
+        """The scope as releases before regions derived it."""
+        return Scope(self.auth_url, self.project_id, self.user_id)
 
     def __eq__(self, other):
         return isinstance(other, Scope) and self.key == other.key
@@ -56,8 +68,8 @@ class Scope:
         return hash(self.key)
 
     def __repr__(self):
-        return 'Scope(%r, %r, %r)' % (
-            self.auth_url, self.project_id, self.user_id)
+        return 'Scope(%r, %r, %r, %r)' % (
+            self.auth_url, self.project_id, self.user_id, self.region)
 
 
 def derive_tag(scope, token, prefix='idem'):

@@ -46,20 +46,22 @@ NEUTRON_EXTENSIONS = ('tag-ports-during-bulk-creation', 'standard-attr-tag',
                       'security-group', 'router', 'external-net')
 
 
-def _catalog(services):
+def _catalog(services, regions):
     return [{'type': kind, 'name': kind, 'id': kind, 'endpoints': [
-        {'id': kind + interface, 'interface': interface,
-         'region': 'RegionOne', 'region_id': 'RegionOne',
-         'url': ENDPOINTS[kind]} for interface in ('public', 'internal')]}
+        {'id': kind + interface + region, 'interface': interface,
+         'region': region, 'region_id': region, 'url': ENDPOINTS[kind]}
+        for interface in ('public', 'internal') for region in regions]}
         for kind in services]
 
 
 class Cloud(fixtures.Fixture):
-    """requests-mock as the cloud; ``services`` are in the catalog."""
+    """requests-mock as the cloud; ``services`` are in the catalog, in
+    each of ``regions`` (all at the same endpoints)."""
 
-    def __init__(self, services=tuple(ENDPOINTS)):
+    def __init__(self, services=tuple(ENDPOINTS), regions=('RegionOne',)):
         super().__init__()
         self.services = services
+        self.regions = regions
 
     def _setUp(self):
         self.mock = requests_mock.Mocker()
@@ -80,7 +82,8 @@ class Cloud(fixtures.Fixture):
                                        'domain': {'id': 'default',
                                                   'name': 'Default'}},
                            'roles': [{'id': 'r', 'name': 'member'}],
-                           'catalog': _catalog(self.services)}})
+                           'catalog': _catalog(self.services,
+                                               self.regions)}})
         self.mock.register_uri(requests_mock.ANY, re.compile(
             r'http://(nova|cinder|neutron|glance)\.example'),
             json=self._answer)
@@ -94,14 +97,14 @@ class Cloud(fixtures.Fixture):
         self.store.setdefault((service, collection), {})[body['id']] = body
 
     # -- running the command ------------------------------------------
-    def openstack(self, *argv, journal, home):
+    def openstack(self, *argv, journal, home, region='RegionOne'):
         """Run ``openstack argv`` here: (exit status, stdout, stderr)."""
         from openstackclient import shell
         env = {name: None for name in _os_variables()}
         env.update(OS_AUTH_URL=KEYSTONE, OS_USERNAME='u', OS_PASSWORD='p',
                    OS_PROJECT_NAME=PROJECT, OS_USER_DOMAIN_NAME='Default',
                    OS_PROJECT_DOMAIN_NAME='Default',
-                   OS_IDENTITY_API_VERSION='3', OS_REGION_NAME='RegionOne',
+                   OS_IDENTITY_API_VERSION='3', OS_REGION_NAME=region,
                    OS_CLOUD=None, IDEMCLIENT_JOURNAL=journal, HOME=home,
                    IDEMCLIENT_COORDINATION_URL=None)
         out, err = io.StringIO(), io.StringIO()

@@ -13,6 +13,7 @@ from idemclient.core.errors import IdemError
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
 from idemclient.core import journal as jmod
+from idemclient.core.token import Scope
 from idemclient.tests.unit import shared
 
 SCOPE = shared.SCOPE
@@ -273,6 +274,31 @@ class TestRunOnce(testtools.TestCase):
         self.run_once()
         self.run_once(scope=shared.OTHER_PROJECT)
         self.assertEqual(2, len(self.cloud.posts))
+
+    def test_regions_are_scoped(self):
+        one, two = (Scope(SCOPE.auth_url, SCOPE.project_id, SCOPE.user_id,
+                          region) for region in ('RegionOne', 'RegionTwo'))
+        self.assertEqual('created:id1', self.run_once(scope=one))
+        self.assertEqual('created:id2', self.run_once(scope=two))
+        self.assertEqual('fetched:id1', self.run_once(scope=one))
+        self.assertEqual('fetched:id2', self.run_once(scope=two))
+        self.assertEqual(2, len(self.cloud.posts))
+
+    def test_a_token_used_before_regions_is_found_where_it_was_made(self):
+        self.run_once()  # no region: as releases before regions
+        regional = Scope(SCOPE.auth_url, SCOPE.project_id, SCOPE.user_id,
+                         'RegionOne')
+        self.assertEqual('fetched:id1', self.run_once(scope=regional))
+        self.assertEqual(1, len(self.cloud.posts))
+        self.assertIn('widget id1 was already created', self.said[-1])
+
+    def test_in_a_region_without_its_resource_it_is_a_new_request(self):
+        self.run_once()
+        self.cloud = FakeCloud()  # another region's services
+        regional = Scope(SCOPE.auth_url, SCOPE.project_id, SCOPE.user_id,
+                         'RegionTwo')
+        self.assertEqual('created:id1', self.run_once(scope=regional))
+        self.assertEqual(1, len(self.cloud.posts))
 
     def test_bind_sees_the_entry_and_its_secret_is_kept(self):
         self.cloud.lose_response = True

@@ -182,3 +182,54 @@ class TestPathsNotProtected(OscTestCase):
         self.assertIn('no network endpoint', err)
         self.assertIn('Nothing was sent.', err)
         self.assertEqual([], cloud.requests('POST', osc_cloud.NOVA))
+
+
+class TestRegions(OscTestCase):
+    """Region-aware scopes through the real command: both regions of the
+    fake cloud are the same services, so what keeps them apart is the
+    marker (and the journal's scope)."""
+
+    def markers_of_network_creates(self, cloud):
+        return [carried_markers(json.dumps(body)) for body in self.creates(
+            cloud, 'POST', '/v2.0/networks')]
+
+    def test_one_token_is_one_request_per_region(self):
+        cloud = self.useFixture(osc_cloud.Cloud(
+            regions=('RegionOne', 'RegionTwo')))
+        argv = ('network', 'create', '--client-token', 'T', '-f', 'json',
+                'w1')
+        made = {}
+        for region in ('RegionOne', 'RegionTwo', 'RegionOne', 'RegionTwo'):
+            code, out, err = cloud.openstack(*argv, journal=self.journal,
+                                             home=self.home, region=region)
+            self.assertEqual(0, code, err)
+            made.setdefault(region, set()).add(json.loads(out)['id'])
+        self.assertEqual([1, 1], [len(ids) for ids in made.values()])
+        self.assertNotEqual(made['RegionOne'], made['RegionTwo'])
+        one, two = self.markers_of_network_creates(cloud)
+        self.assertNotEqual(one, two)
+        # From another host (an empty journal), each region finds its own.
+        for region in ('RegionOne', 'RegionTwo'):
+            code, out, err = cloud.openstack(
+                *argv, journal=os.path.join(self.home, 'other.sqlite'),
+                home=self.home, region=region)
+            self.assertEqual(0, code, err)
+            self.assertEqual(made[region], {json.loads(out)['id']})
+        self.assertEqual(2, len(self.markers_of_network_creates(cloud)))
+
+    def test_a_one_region_cloud_keeps_the_markers_it_had(self):
+        cloud = self.useFixture(osc_cloud.Cloud())
+        code, out, err = self.run_command(
+            cloud, 'network', 'create', '--client-token', 'T', 'w1')
+        self.assertEqual(0, code, err)
+        # What releases before regions derived for (auth URL, project,
+        # user): the first 8 hex digits of SHA-256 over the three, joined
+        # by NUL; then, 'T' not being tag-safe, '~' and the first 45 of its
+        # SHA-256 (``core.token.derive_tag``).
+        scope = hashlib.sha256('\0'.join((
+            osc_cloud.KEYSTONE, osc_cloud.PROJECT, osc_cloud.USER)).encode()
+        ).hexdigest()
+        legacy = 'idem-%s-~%s' % (scope[:8],
+                                  hashlib.sha256(b'T').hexdigest()[:45])
+        self.assertEqual([{short_form(legacy)}],
+                         self.markers_of_network_creates(cloud))

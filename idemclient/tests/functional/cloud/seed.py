@@ -8,6 +8,7 @@ answers, the public image every server boots.
 
 Runs in the cloud's virtualenv with the admin password in KS_ADMIN_PASSWORD.
 """
+import itertools
 import os
 import sys
 
@@ -65,11 +66,15 @@ def identity(auth_url, nova_port, cinder_port, neutron_port, glance_port):
         ('block-storage', 'cinder', volume),
         ('network', 'neutron', 'http://127.0.0.1:%s' % neutron_port),
     ]
+    # RegionTwo: the same services again, so a test can show that one
+    # token in two regions is two requests (journal, markers, reservations).
+    ks.regions.create(id='RegionTwo')
     for service_type, name, url in catalog:
         service = ks.services.create(name=name, type=service_type)
-        for interface in ('public', 'internal', 'admin'):
+        for interface, region in itertools.product(
+                ('public', 'internal', 'admin'), ('RegionOne', 'RegionTwo')):
             ks.endpoints.create(service=service, url=url, interface=interface,
-                                region='RegionOne')
+                                region=region)
 
 
 def network(auth_url):
