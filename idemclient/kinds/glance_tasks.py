@@ -90,8 +90,9 @@ def _task_id(body):
 
 class GlanceTasks(Tasks):
 
-    def observe(self, entry, clients):
-        """An image by its derived id, a snapshot by its properties; a
+    def observe(self, entry, clients, found=None):
+        """An image by its derived id, a snapshot by its properties
+        (``found``: its marked images, when already listed); a
         snapshot's ``createImage`` action tells what the image cannot
         (Nova deletes a failed snapshot's image)."""
         if entry.state == 'failed':
@@ -102,8 +103,9 @@ class GlanceTasks(Tasks):
         elif entry.operation == IMAGE:
             body = images.get(image_kind.image_id_for(entry.uuid))
         else:
-            found = server_image.marked_images(images, entry.operation,
-                                               entry.marker, entry.uuid)
+            if found is None:
+                found = server_image.marked_images(
+                    images, entry.operation, entry.marker, entry.uuid)
             body = found[0] if found else None
         if entry.operation == IMAGE:
             if body is None:
@@ -117,6 +119,27 @@ class GlanceTasks(Tasks):
         if observation is not None and not observation.resource_ids:
             observation.resource_ids = list(entry.resource_ids)
         return observation
+
+    def reconcile(self, clients, entries, settle_seconds, say,
+                  progress=None):
+        """Each entry as ``observe`` sees it; a pending snapshot's task
+        also deletes the images Nova made for it but never took, as a
+        rerun of its command does (``server_image.discard_orphans``)."""
+        observed = {}
+        for entry in entries:
+            if entry.operation != SERVER_IMAGE or entry.state != 'pending' \
+                    or not clients.has('images'):
+                observed[entry.uuid] = self.observe(entry, clients)
+                continue
+            found = server_image.marked_images(
+                clients.images, entry.operation, entry.marker, entry.uuid)
+            observation = self.observe(entry, clients, found)
+            observed[entry.uuid] = observation
+            if observation is not None and observation.resource_ids:
+                server_image.discard_orphans(
+                    clients.images, found, observation.resource_ids[0],
+                    say or (lambda message: None))
+        return observed
 
     def by_tag(self, clients, scope, tag):
         """Each image create and snapshot carrying the task tag's marker;

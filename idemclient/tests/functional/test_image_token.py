@@ -270,7 +270,9 @@ class TestServerImage(ImageTestCase, crash_matrix.CrashMatrix,
         queued, with no data, for ever. A run answered 500 says the
         outcome is unknown; run again, it prints the one snapshot.
         Everything Glance holds is counted: the snapshot, and one orphan
-        per 500, no more.
+        per 500, no more; then ``task resume`` on the first host answered
+        500 (its entry still pending) deletes the orphans, once past
+        their grace period (0 here), and says so.
 
         The snapshot takes 5 s here, as a real one does: the local fake
         driver's takes milliseconds, and a createImage that reaches Nova
@@ -299,18 +301,32 @@ class TestServerImage(ImageTestCase, crash_matrix.CrashMatrix,
         for i in unknown:
             self.assertIn('The outcome of the create is unknown',
                           finished[i][1])
+        for i in unknown[1:]:
             outputs.append(self.assertOK(self.osc(*args, env=self.host_env(
                 'h%d' % i, OFF))).stdout.strip())
-        self.assertEqual(1, len(set(outputs)), outputs)
         snapshot = self.wait_for(lambda: [i for i in self.images_named(
             name) if i['status'] == 'active'], what='the snapshot')
-        self.assertEqual(outputs[:1], [i['id'] for i in snapshot])
         orphans = [i for i in self.images_named(name)
-                   if i['id'] != outputs[0]]
+                   if i['id'] != snapshot[0]['id']]
         self.assertEqual(answers.count(500), len(orphans), orphans)
         self.assertEqual({('queued', None)},
                          {(i['status'], i['size']) for i in orphans} or
                          {('queued', None)})
+        if unknown:
+            host = self.host_env('h%d' % unknown[0],
+                                 dict(OFF, IDEMCLIENT_ORPHAN_GRACE='0'))
+            resumed = self.assertOK(self.osc('task', 'resume', '--all',
+                                             env=host))
+            for orphan in orphans:
+                self.assertIn('Deleted image %s' % orphan['id'],
+                              resumed.stderr)
+            outputs.append(self.assertOK(self.osc(
+                *args, env=host)).stdout.strip())
+        self.assertEqual(1, len(set(outputs)), (outputs, answers, [
+            (i['id'], i['status'], i['size'], i['created_at'])
+            for i in self.images_named(name)], orphans))
+        self.assertEqual(outputs[:1], [i['id'] for i in snapshot])
+        self.assertEqual(snapshot, self.images_named(name))
 
     def test_other_metadata_is_refused_and_nothing_sent(self):
         name, token = 'sm-' + self.uid, 'tok-' + self.uid

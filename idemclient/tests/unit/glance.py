@@ -40,6 +40,8 @@ class FakeGlance:
         mock.get(re.compile(GLANCE + r'/v2/images(\?.*)?$'), json=self._list)
         mock.put(re.compile(GLANCE + r'/v2/images/[^/]+/file$'),
                  text=self._upload)
+        mock.delete(re.compile(GLANCE + r'/v2/images/[^/]+$'),
+                    text=self._delete)
 
     def add(self, image_id, status='queued', created_at='2026-11-01T00:00:00Z',
             **properties):
@@ -103,6 +105,15 @@ class FakeGlance:
     def delete(self, image_id):
         self.deleted.add(image_id)
         del self.images[image_id]
+
+    def _delete(self, request, context):
+        image_id = request.path.rsplit('/', 1)[1]
+        if image_id not in self.images:
+            context.status_code = 404
+            return 'Not found'
+        self.delete(image_id)
+        context.status_code = 204
+        return ''
 
 
 class FakeNova:

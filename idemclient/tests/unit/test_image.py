@@ -9,6 +9,8 @@ import tempfile
 import time
 from unittest import mock
 
+import fixtures
+
 from idemclient.clients import errors
 from idemclient.clients import image as image_api
 from idemclient import contract
@@ -300,6 +302,68 @@ class TestServerImage(ImageTestCase):
         again = self.snapshot(
             journal_path=os.path.join(self.tmp, 'other.sqlite'))
         self.assertEqual('taken', again.id)
+        # Queued, data-less and past the grace period: Nova never took it.
+        self.assertEqual({'orphan'}, self.glance.deleted)
+        self.assertIn('Deleted image orphan: a snapshot image Nova made for '
+                      'this task but never took', ' '.join(self.said))
+
+    def test_several_queued_images_wait_for_the_one_nova_took(self):
+        request = server_image.ServerImageKind.request_for(
+            SCOPE, {'server': SERVER, 'name': 's'}, 'T', None)
+        own = tokens.id_tag(server_image.OPERATION, request.task_id)
+
+        def image(image_id, status):
+            return {'id': image_id, 'status': status, 'created_at': 'x',
+                    'idemclient_task': own}
+        listings = [[image('orphan', 'queued'), image('taken', 'queued')],
+                    [image('orphan', 'queued'), image('taken', 'queued')],
+                    [image('orphan', 'queued'), image('taken', 'saving')]]
+        images = mock.Mock()
+        images.with_property.side_effect = lambda key, value: \
+            listings.pop(0)
+        kind = server_image.ServerImageKind(None, images, None, {}, request,
+                                            self.said.append)
+        slept = []
+        found = kind._one_with_data(request, server_image.marked_images(
+            images, server_image.OPERATION, request.marker,
+            request.task_id), sleep=slept.append)
+        self.assertEqual('taken', found[0]['id'])
+        self.assertEqual([1.0, 1.0], slept)
+        self.assertIn('Waiting for one of the 2 snapshot images', self.said[0])
+
+    def test_an_orphan_is_kept_until_the_grace_period_ends(self):
+        first = self.snapshot()
+        marks = {k: v for k, v in self.glance.images[first.id].items()
+                 if k.startswith('idemclient_')}
+        young = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
+        self.glance.add('young', created_at=young, **marks)
+        self.snapshot()  # the journal's: the chosen one, then the others
+        self.assertIn('young', self.glance.images)
+        self.useFixture(fixtures.EnvironmentVariable(
+            'IDEMCLIENT_ORPHAN_GRACE', '0'))
+        again = self.snapshot()
+        self.assertEqual(first.id, again.id)
+        self.assertEqual({'young'}, self.glance.deleted)
+
+    def test_resume_deletes_what_nova_made_but_never_took(self):
+        first = self.snapshot(
+            journal_path=os.path.join(self.tmp, 'other.sqlite'))
+        marks = {k: v for k, v in self.glance.images.pop(first.id).items()
+                 if k.startswith('idemclient_')}
+        with mock.patch.object(server_image.ServerImageKind, 'send',
+                               side_effect=KeyboardInterrupt):
+            self.assertRaises(KeyboardInterrupt, self.snapshot)
+        entry, = self.entries()
+        self.glance.add('orphan', created_at='2026-11-01T00:00:00Z', **marks)
+        self.glance.add('taken', status='active', size=1,
+                        created_at='2026-11-02T00:00:00Z', **marks)
+        observed = glance_tasks.TASKS.reconcile(
+            contract.Clients(images=lambda: image_api.ImageClient(
+                self.connection.image)), [entry], 3.0,
+            self.said.append)
+        self.assertEqual(['taken'], observed[entry.uuid].resource_ids)
+        self.assertEqual({'orphan'}, self.glance.deleted)
+        self.assertIn('Deleted image orphan', self.said[-1])
 
     def test_a_snapshot_in_progress_elsewhere_is_taken(self):
         first = self.snapshot(
