@@ -122,10 +122,11 @@ class IdempotentCreateHook(hooks.CommandHook):
         wraps then. (cliff makes a new command object per command.) What
         idemclient raised leaves as one ``CommandError``."""
         take_action = self.cmd.take_action
+        app = self.cmd.app
 
         def take_action_or_unwrap(parsed_args):
             try:
-                with boundary.translated():
+                with boundary.translated(app):
                     return take_action(parsed_args)
             except BaseException:
                 wrapping.unwrap_all()

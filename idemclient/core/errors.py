@@ -31,6 +31,10 @@ class Refused(IdemError):
 class Unknown(IdemError):
     """Sent, with no clear answer: the same command finds out."""
 
+    # The exit status of a command that ends so (sysexits' EX_TEMPFAIL):
+    # "run it again", distinct from 1 for shell loops and Ansible.
+    exit_status = 75
+
 
 class ApiError(IdemError):
     """A call the cloud answered with an error (or did not answer)."""

@@ -190,8 +190,10 @@ class TestServerToken(base.FunctionalTestCase):
             lost = self.osc(*(base.CREATE + ('--client-token', token, name)),
                             env={'OS_COMPUTE_ENDPOINT_OVERRIDE':
                                  proxy.url('/v2.1')})
-        self.assertEqual(1, lost.returncode, lost.stdout)
-        self.assertIn('The outcome of the create is unknown', lost.stderr)
+        # 75: "run the same command again" (sysexits EX_TEMPFAIL), not 1
+        self.assertEqual(75, lost.returncode, lost.stdout)
+        self.assertTrue(lost.stderr.startswith(
+            'The outcome of the create is unknown'), lost.stderr)
         self.assertEqual(1, proxy.count('POST', r'/servers$'))
         [made] = self.servers_named(name)  # the cloud did create it
         self.assertEqual('pending', self.journal_entries()[0]['state'])

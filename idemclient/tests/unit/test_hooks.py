@@ -235,6 +235,33 @@ class TestOneLineErrors(HookTestCase):
         self.assertEqual(str(refused), str(exc))
         self.assertIs(refused, exc.__cause__)
 
+    def test_an_unknown_outcome_exits_75_on_a_command_line(self):
+        unknown = errors.Unknown('The outcome of the create is unknown '
+                                 '(read timeout). Run the same command '
+                                 'again.')
+        self.app.interactive_mode = False
+        with mock.patch.object(server.CreateServer, 'take_action',
+                               side_effect=unknown):
+            cmd, hook, args = self.parse(['--client-token', 'T', '--flavor',
+                                          'f', '--image', 'i', 's'])
+            hook.before(args)
+            exc = self.assertRaises(SystemExit, cmd.take_action, args)
+        self.assertEqual(75, exc.code)
+        self.assertEqual(str(unknown) + '\n', self.app.stderr.getvalue())
+        TestOneCommandOnly.assertNothingWrapped(self)
+
+    def test_an_unknown_outcome_in_the_interactive_shell_is_an_error(self):
+        unknown = errors.Unknown('The outcome of the create is unknown.')
+        self.app.interactive_mode = True
+        with mock.patch.object(server.CreateServer, 'take_action',
+                               side_effect=unknown):
+            cmd, hook, args = self.parse(['--client-token', 'T', '--flavor',
+                                          'f', '--image', 'i', 's'])
+            hook.before(args)
+            exc = self.assertRaises(exceptions.CommandError,
+                                    cmd.take_action, args)
+        self.assertEqual(str(unknown), str(exc))
+
     def test_other_errors_pass_untouched(self):
         with mock.patch.object(server.CreateServer, 'take_action',
                                side_effect=KeyError('x')):
