@@ -85,8 +85,7 @@ class Request:
         else:
             marker = tokens.derive_tag(scope, task_tag, prefix='task')
         return cls(operation, scope, fp.Fingerprint.of(params, unordered),
-                   marker,
-                   client_token, task_tag, target=target)
+                   marker, client_token, task_tag, target=target)
 
     @property
     def task_id(self):
@@ -206,10 +205,9 @@ def _run_locked(journal, request, kind, say, reservation=None):
         if fp.Fingerprint.decode(entry.fingerprint) != request.fingerprint:
             raise mismatch(request, entry.fingerprint, 'on this host')
     if entry and entry.state == 'done':
-        result = kind.fetch(entry.resource_ids)
+        result = _shown(kind, request, entry, say)
         if result is None:
             raise gone(request, kind, entry.resource_ids)
-        say(_already(kind, request, entry.resource_ids[0]))
         return result
     if entry is None and request.scope.region:
         result = _made_before_regions(journal, request, kind, say)
@@ -242,9 +240,15 @@ def _made_before_regions(journal, request, kind, say):
     if legacy is None or legacy.state != 'done' or \
             fp.Fingerprint.decode(legacy.fingerprint) != request.fingerprint:
         return None
-    result = kind.fetch(legacy.resource_ids)
+    return _shown(kind, request, legacy, say)
+
+
+def _shown(kind, request, entry, say):
+    """A done entry's resource, said to be already created; None if it
+    no longer exists."""
+    result = kind.fetch(entry.resource_ids)
     if result is not None:
-        say(_already(kind, request, legacy.resource_ids[0]))
+        say(_already(kind, request, entry.resource_ids[0]))
     return result
 
 

@@ -9,12 +9,12 @@ images carrying the marker, the one with this kind's task id (the oldest,
 should a later snapshot have inherited it) is the request's.
 """
 
-import datetime
 import os
 import time
 
 from idemclient.clients import compute as compute_api
 from idemclient.clients import image as image_api
+from idemclient.core import converge
 from idemclient.core import idempotent
 from idemclient.core import registry
 from idemclient.core import token as tokens
@@ -58,31 +58,20 @@ def discard_orphans(images, found, chosen_id, say, grace=None,
     Nova made but never took: still ``queued``, with no data, older than
     the grace period (Nova 34 answers a createImage that meets another
     snapshot with a 500 after making its image, which stays so for ever).
-    Says so for each; returns their ids."""
+    Says so for each."""
     grace = orphan_grace() if grace is None else grace
-    deleted = []
     for body in found:
         if body['id'] == chosen_id or body.get('status') != 'queued' or \
                 body.get('size') or body.get('checksum'):
             continue
-        age = now() - _epoch(body.get('created_at'))
+        created = converge.epoch(body.get('created_at'))
+        age = now() - created if created is not None else 0.0  # as new
         if age < grace:
             continue
         images.delete('images', body['id'])
-        deleted.append(body['id'])
         say('Deleted image %s: a snapshot image Nova made for this task but '
             'never took (queued, with no data, %.0fs old).'
             % (body['id'], age))
-    return deleted
-
-
-def _epoch(text):
-    try:
-        return datetime.datetime.strptime(
-            text, '%Y-%m-%dT%H:%M:%SZ').replace(
-                tzinfo=datetime.timezone.utc).timestamp()
-    except (TypeError, ValueError):
-        return time.time()  # unknown: as if new, so kept
 
 
 class ServerImageKind(base.WrappedCreate):

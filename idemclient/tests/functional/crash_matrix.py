@@ -48,6 +48,7 @@ class SetsAsSets:
     unordered_args = ((), ())
     unordered_env = {}  # what the kind's set options need (a microversion)
     another_host = True  # a keypair's private key stays on its host
+    hosts_env = {}  # what every run of the kind's test case needs
 
     def test_sets_compare_as_sets_under_several_hash_seeds(self):
         self.before_trial()
@@ -58,7 +59,7 @@ class SetsAsSets:
             runs.append(('3', first, os.path.join(self.tmp, 'host2')))
         ids = []
         for seed, extra, journal in runs:
-            env = dict(getattr(self, 'hosts_env', {}), PYTHONHASHSEED=seed,
+            env = dict(self.hosts_env, PYTHONHASHSEED=seed,
                        **self.unordered_env)
             made = self.osc(*(tuple(self.create_args(name, token)) + extra +
                               ('-f', 'json')), env=env, journal=journal)

@@ -222,16 +222,20 @@ class TestOneLineErrors(HookTestCase):
 
     parse = TestBefore.parse
 
-    def test_idemclient_errors_in_the_command_become_command_errors(self):
-        refused = errors.Refused('Client token T was already used. '
-                                 'Nothing was sent.')
+    def raising(self, error, expected):
+        """Run a hooked server create with a token whose OSC command
+        raises ``error``; what the hooked command raised (``expected``)."""
         with mock.patch.object(server.CreateServer, 'take_action',
-                               side_effect=refused):
+                               side_effect=error):
             cmd, hook, args = self.parse(['--client-token', 'T', '--flavor',
                                           'f', '--image', 'i', 's'])
             hook.before(args)
-            exc = self.assertRaises(exceptions.CommandError,
-                                    cmd.take_action, args)
+            return self.assertRaises(expected, cmd.take_action, args)
+
+    def test_idemclient_errors_in_the_command_become_command_errors(self):
+        refused = errors.Refused('Client token T was already used. '
+                                 'Nothing was sent.')
+        exc = self.raising(refused, exceptions.CommandError)
         self.assertEqual(str(refused), str(exc))
         self.assertIs(refused, exc.__cause__)
 
@@ -240,12 +244,7 @@ class TestOneLineErrors(HookTestCase):
                                  '(read timeout). Run the same command '
                                  'again.')
         self.app.interactive_mode = False
-        with mock.patch.object(server.CreateServer, 'take_action',
-                               side_effect=unknown):
-            cmd, hook, args = self.parse(['--client-token', 'T', '--flavor',
-                                          'f', '--image', 'i', 's'])
-            hook.before(args)
-            exc = self.assertRaises(SystemExit, cmd.take_action, args)
+        exc = self.raising(unknown, SystemExit)
         self.assertEqual(75, exc.code)
         self.assertEqual(str(unknown) + '\n', self.app.stderr.getvalue())
         TestOneCommandOnly.assertNothingWrapped(self)
@@ -253,22 +252,11 @@ class TestOneLineErrors(HookTestCase):
     def test_an_unknown_outcome_in_the_interactive_shell_is_an_error(self):
         unknown = errors.Unknown('The outcome of the create is unknown.')
         self.app.interactive_mode = True
-        with mock.patch.object(server.CreateServer, 'take_action',
-                               side_effect=unknown):
-            cmd, hook, args = self.parse(['--client-token', 'T', '--flavor',
-                                          'f', '--image', 'i', 's'])
-            hook.before(args)
-            exc = self.assertRaises(exceptions.CommandError,
-                                    cmd.take_action, args)
+        exc = self.raising(unknown, exceptions.CommandError)
         self.assertEqual(str(unknown), str(exc))
 
     def test_other_errors_pass_untouched(self):
-        with mock.patch.object(server.CreateServer, 'take_action',
-                               side_effect=KeyError('x')):
-            cmd, hook, args = self.parse(['--client-token', 'T', '--flavor',
-                                          'f', '--image', 'i', 's'])
-            hook.before(args)
-            self.assertRaises(KeyError, cmd.take_action, args)
+        self.raising(KeyError('x'), KeyError)
 
     def test_a_refusal_while_installing_is_a_command_error(self):
         from openstackclient.image.v2 import image
