@@ -115,11 +115,15 @@ class TestKind(VolumeTestCase):
 
     def test_other_refusals_of_the_listing_are_said(self):
         request = self.request()
-        self.mock.get(CINDER + '/volumes/detail', status_code=400, json={
-            'badRequest': {'code': 400, 'message': 'Invalid sort key'}})
+        # Were it taken for a refused filter, the second answer would do.
+        listing = self.mock.get(CINDER + '/volumes/detail', [
+            {'status_code': 400, 'json': {'badRequest': {
+                'code': 400, 'message': 'Invalid sort key'}}},
+            {'json': {'volumes': []}}])
         kind = volume_kind.VolumeKind(self.client, None, KWARGS, request)
         self.assertRaisesRegex(IdemError, 'Invalid sort key', kind.find,
                                request)
+        self.assertEqual(1, listing.call_count)
 
     def test_an_unfiltered_answer_is_never_adopted(self):
         # A cloud that dropped the filter answers with everybody's volumes.
