@@ -133,18 +133,23 @@ def from_cloud_by_id(clients, scope, task_id):
     return []
 
 
-def show_by_tag(journal, clients, scope, tag, now, slots=lambda: []):
+def show_by_tag(journal, clients, scope, tag, now, slots=None,
+                search=True):
     """Every task with this tag in the caller's scope, as views: this
     host's entries, else the tag's slots (``reservations.tagged``, given
-    as ``slots()``: a GET per task), else what the cloud's resources
-    carry (a listing per kind)."""
+    as ``slots()``: a GET per task), else, if ``search``, what the
+    cloud's resources carry (a listing per kind: how a task sent without
+    a reservation is found)."""
     entries = journal.by_task_tag(scope.key, tag)
     if entries:
         return [view(e, observe(e, clients), now) for e in entries]
-    entries = [_slot_entry(body, scope, tag) for body in slots()]
+    entries = [_slot_entry(body, scope, tag) for body in
+               (slots() if slots else [])]
     if entries:
         return [view(None, observe(e, clients), now, tag=tag,
                      operation=e.operation, uuid=e.uuid) for e in entries]
+    if not search:
+        return []
     return [view(None, obs, now, tag=tag, operation=op, uuid=task_id)
             for op, obs, task_id in from_cloud(clients, scope, tag)]
 

@@ -78,6 +78,14 @@ class _TaskCommand:
         except errors.ApiError:  # no image service, or it failed
             return []
 
+    def reserving(self):
+        """Whether creates here take reservations (``reservations.enabled``:
+        the environment and clouds.yaml; a task command has no
+        ``--no-reservation``)."""
+        from idemclient import reservations
+        return reservations.enabled(
+            None, self.app.client_manager.get_configuration())
+
     def scope(self):
         return context.scope_of(self.app, self.app.client_manager.compute)
 
@@ -118,7 +126,16 @@ class ShowTask(_TaskCommand, command.ShowOne):
         parser.add_argument('--tag', metavar='<tag>',
                             help='The --task-tag the request was sent with; '
                             'found on the cloud too when this host has no '
-                            'record of it')
+                            'record of it (in its reservations: a request '
+                            'each)')
+        parser.add_argument('--search-resources', action='store_true',
+                            help='With --tag: when no reservation records '
+                            'the tag, look for it on every kind of '
+                            'resource (a listing each). Finds tasks sent '
+                            'without reservations: with them turned off, '
+                            'on a cloud that refused them, or by a release '
+                            'before them. The default when reservations '
+                            'are turned off')
         return parser
 
     def take_action(self, parsed_args):
@@ -132,13 +149,22 @@ class ShowTask(_TaskCommand, command.ShowOne):
         scope, clients, now = self.scope(), self.clients(), time.time()
         with boundary.translated(), self.open_journal() as journal:
             if parsed_args.tag is not None:
+                reserving = self.reserving()
                 found = tasks.show_by_tag(
                     journal, clients, scope, parsed_args.tag, now,
-                    lambda: self.tag_slots(scope, parsed_args.tag))
+                    (lambda: self.tag_slots(scope, parsed_args.tag))
+                    if reserving else None,
+                    parsed_args.search_resources or not reserving)
             else:
                 found = tasks.show_by_id(journal, clients, scope,
                                          parsed_args.task, now)
         what = parsed_args.task or 'tag %r' % parsed_args.tag
+        if not found and parsed_args.tag is not None and reserving and \
+                not parsed_args.search_resources:
+            raise exceptions.CommandError(
+                'No task with %s is recorded on this host or in the '
+                'cloud\'s reservations. A task sent without a reservation '
+                'is found with --search-resources.' % what)
         if not found:
             raise exceptions.CommandError(
                 'No task with %s exists in this project.' % what)

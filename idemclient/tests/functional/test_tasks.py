@@ -129,7 +129,7 @@ class TestLostCreates(TaskTestCase):
                          self.journal_entries(elsewhere))
         other = self.osc('task', 'show', '--tag', tag, user='demo')
         self.assertEqual(1, other.returncode, other.stdout)
-        self.assertIn("No task with tag '%s' exists in this project." % tag,
+        self.assertIn("No task with tag '%s' is recorded on this host" % tag,
                       other.stderr)
 
 

@@ -4,6 +4,8 @@ requests-mock, and a real journal file."""
 import time
 from unittest import mock
 
+import fixtures
+
 from osc_lib import exceptions
 import testtools
 
@@ -61,8 +63,8 @@ class TaskTestCase(testtools.TestCase):
         return self.journal.get(entry.uuid)
 
     def servers(self, *servers):
-        self.mock.get(NOVA + '/servers/detail', json={'servers': list(
-            servers)})
+        return self.mock.get(NOVA + '/servers/detail', json={
+            'servers': list(servers)})
 
     def no_actions(self, server_id='s1'):
         self.mock.get(NOVA + '/servers/%s/os-instance-actions' % server_id,
@@ -412,7 +414,7 @@ class TestCommands(TaskTestCase):
         self.mock.get(NOVA + '/servers/s2', json={'server': {'id': 's2'}})
         self.no_actions('s2')
         exc = self.assertRaises(exceptions.CommandError, self.run_show,
-                                '--tag', 'g')
+                                '--tag', 'g', '--search-resources')
         self.assertTrue(str(exc).startswith(
             "More than one task has tag 'g': "), str(exc))
         self.assertTrue(str(exc).endswith('; show one by its ID.'), str(exc))
@@ -421,9 +423,33 @@ class TestCommands(TaskTestCase):
         self.mock.get(NOVA + '/servers/detail', status_code=503,
                       json={'message': 'Nova is down'})
         exc = self.assertRaises(exceptions.CommandError, self.run_show,
-                                '--tag', 'g')
+                                '--tag', 'g', '--search-resources')
         self.assertEqual('Cannot list servers: Nova is down (HTTP 503)',
                          str(exc))
+
+    def test_a_tag_no_reservation_records_lists_nothing_by_default(self):
+        """Where creates reserve, a tag's tasks are in its reservations:
+        a tag unknown there is unknown, whatever the project holds."""
+        listing = self.servers({'id': 's1', 'status': 'ACTIVE', 'tags': [
+            tokens.derive_tag(SCOPE, 'g', prefix='task')]})
+        exc = self.assertRaises(exceptions.CommandError, self.run_show,
+                                '--tag', 'g')
+        self.assertEqual("No task with tag 'g' is recorded on this host or "
+                         "in the cloud's reservations. A task sent without "
+                         "a reservation is found with --search-resources.",
+                         str(exc))
+        self.assertFalse(listing.called)
+
+    def test_with_reservations_off_the_resources_are_searched(self):
+        self.useFixture(fixtures.EnvironmentVariable(
+            'IDEMCLIENT_RESERVATIONS', 'off'))
+        self.servers({'id': 's1', 'status': 'ACTIVE', 'tags': [
+            tokens.derive_tag(SCOPE, 'g', prefix='task')]})
+        self.no_actions()
+        columns, values = self.run_show('--tag', 'g')
+        self.assertEqual(('succeeded', 's1'), (values[columns.index('state')],
+                                               values[columns.index(
+                                                   'resource')]))
 
     def test_show_needs_an_id_or_a_tag(self):
         exc = self.assertRaises(exceptions.CommandError, self.run_show)
