@@ -105,14 +105,16 @@ def bench_help(runs):
         % (a, b, a / b, runs))
 
 
-def count_requests(args, journal, env, post=r'/servers\b', printed=None):
+def count_requests(args, journal, env, post=r'/servers\b', printed=None,
+                   check=True):
     """Run openstack --debug; count keystoneauth's REQ lines (and keep
-    what it printed in ``printed``)."""
+    what it printed in ``printed``); unless ``check``, a failing command
+    is counted too."""
     result = subprocess.run(
         [os.path.join(VENV, 'bin', 'openstack'), '--debug'] + args,
         capture_output=True, text=True,
         env=dict(env, IDEMCLIENT_JOURNAL=journal))
-    if result.returncode != 0:
+    if check and result.returncode != 0:
         raise SystemExit('failed: %s\n%s' % (args, result.stderr[-2000:]))
     if printed is not None:
         printed.append(result.stdout.strip())
@@ -427,37 +429,49 @@ def bench_kind_times(runs):
 
 def bench_many_networks(count=500):
     """A retry from another host (an empty journal) of a network create,
-    with the project's networks as they are and with ``count`` more: its
-    requests must not grow (the reservation holds the outcome)."""
+    and ``task show --tag`` from another host, with the project's networks
+    as they are and with ``count`` more: their requests must not grow."""
     from idemclient.tests.functional import base
     env = base.osc_env('admin', '/dev/null')
     tmp = tempfile.mkdtemp()
     uid = uuid.uuid4().hex[:8]
+    journals = iter(os.path.join(tmp, '%d.sqlite' % n) for n in range(99))
     token = ['network', 'create', '--client-token', 'bm-' + uid,
-             'bm-' + uid, '-f', 'value', '-c', 'id']
+             '--task-tag', 'bmt-' + uid, 'bm-' + uid, '-f', 'value',
+             '-c', 'id']
+    any_post = r'/(?!v3/auth/tokens)'  # every POST but Keystone's login
+    plain, _ = count_requests(['network', 'create', 'bmp-' + uid],
+                              next(journals), env)
     made = []
-    count_requests(token, os.path.join(tmp, 'first.sqlite'), env,
-                   r'/networks\b', made)
-    before = count_requests(token, os.path.join(tmp, 'b1.sqlite'), env,
-                            r'/networks\b')
+    count_requests(token, next(journals), env, any_post, made)
+
+    def measured():
+        return (count_requests(token, next(journals), env, any_post),
+                count_requests(['task', 'show', '--tag', 'bmt-' + uid],
+                               next(journals), env),
+                count_requests(['task', 'show', '--tag', 'never-' + uid],
+                               next(journals), env, check=False))
+    before = measured()
     session = base.session_for('admin')
     endpoint = session.get_endpoint(service_type='network',
                                     interface='public').rstrip('/')
     extra = [session.post(endpoint + '/v2.0/networks', json={'network': {
         'name': 'bm-%s-%d' % (uid, n)}}).json()['network']['id']
         for n in range(count)]
-    after = count_requests(token, os.path.join(tmp, 'b2.sqlite'), env,
-                           r'/networks\b')
-    off = count_requests(token + ['--no-reservation'],
-                         os.path.join(tmp, 'b3.sqlite'), env,
-                         r'/networks\b')
-    say('network create, retry from an empty journal: %d requests (%d POST) '
-        'with the project as it is; %d (%d POST) with %d networks more '
-        '(target: the same); without a reservation %d (%d POST)'
-        % (before + after + (count,) + off))
+    after = measured()
+    for label, index, target in (
+            ('network create, retry from an empty journal', 0,
+             '<= %d, a plain create\'s, and 0 POST' % plain),
+            ('task show --tag of that create, from another host', 1, '<= 3'),
+            ('task show --tag of a tag no host used', 2, '<= 3')):
+        say('%s: %d requests (%d POST) with the project as it is; %d (%d '
+            'POST) with %d networks more (target %s, the same)'
+            % ((label,) + before[index] + after[index] + (count, target)))
     for network in extra + made:
         session.delete(endpoint + '/v2.0/networks/' + network,
                        raise_exc=False)
+    subprocess.run([os.path.join(VENV, 'bin', 'openstack'), 'network',
+                    'delete', 'bmp-' + uid], env=env, capture_output=True)
 
 
 def start_etcd():
