@@ -55,9 +55,12 @@ RESOURCES_KEY = 'idemclient_resources'
 FINGERPRINT_KEY = 'idemclient_fingerprint'
 TASK_KEY = 'idemclient_task_id'
 # A task tag's slots: reservations keyed by the tag alone (the same for
-# every operation), one per task carrying the tag, numbered from 0, so
-# that ``task show --tag`` finds its tasks from the tag with a GET each.
+# every operation), one per task carrying the tag, numbered from 0. Each
+# carries the tag's key and its number, so that ``task show --tag`` finds
+# them all with one listing (slots made before they did: a GET each).
 TAG_OPERATION = 'task-tag'
+TAG_KEY = 'idemclient_tag'
+SLOT_KEY = 'idemclient_slot'
 MAX_TAGGED = 100
 # Glance's answers that mean "no reservations on this cloud for you": a
 # policy (403), a schema that does not take ours (400), its quota (413).
@@ -159,9 +162,21 @@ def tag_slot_id(scope_key, region, tag, number):
                           number)
 
 
+def tag_key(scope_key, region, tag):
+    """What a task tag's slots carry to be listed together (``TAG_KEY``):
+    derived, so the tag's own text is not stored."""
+    return reservation_id(scope_key, region, TAG_OPERATION, 'tag:' + tag,
+                          'listed')
+
+
 def tagged(images, scope_key, region, tag):
     """The bodies of the tasks carrying ``tag``, in the order they were
-    sent: a GET per task, and one past the last."""
+    sent: one listing; where it finds none, a GET per slot made before
+    slots were listed, and one past the last."""
+    listed = images.with_property(TAG_KEY, tag_key(scope_key, region, tag),
+                                  hidden=True)
+    if listed:
+        return sorted(listed, key=lambda body: _slot_number(body))
     found = []
     for number in range(MAX_TAGGED):
         body = images.get(tag_slot_id(scope_key, region, tag, number))
@@ -169,6 +184,13 @@ def tagged(images, scope_key, region, tag):
             break
         found.append(body)
     return found
+
+
+def _slot_number(body):
+    try:
+        return int(body.get(SLOT_KEY))
+    except (TypeError, ValueError):
+        return MAX_TAGGED
 
 
 def enabled(option, cloud_config, environ=None):
@@ -246,7 +268,8 @@ class Reservation:
         ``lookup()`` is the marker lookup (``Found`` or None), which the
         holder needs before it creates (a token used without a
         reservation): it runs while the first reservation request is in
-        flight, so a first run waits for one of the two, not both.
+        flight, so a first run waits for one of the two, not both. None:
+        the caller looked already (``kind.peek``, found nothing).
         """
         decision, found = self._reserve_while(entry, 0, lookup)
         generation = 0
@@ -254,9 +277,11 @@ class Reservation:
             rid = self.rid(generation)
             if decision.state == UNAVAILABLE:
                 self.unavailable = decision.reason
-                # Hosts may race without one: a kind that settles does.
-                return kind.find(self.request) if found and kind.settles \
-                    else found
+                # Hosts may race without one: a kind that settles does;
+                # and nothing else tells other parameters (``peek`` may
+                # not see them).
+                return kind.find(self.request) if (
+                    found and kind.settles) or lookup is None else found
             if decision.state == GONE:
                 return found or self._gone(kind, rid)
             if decision.state == HELD:
@@ -287,6 +312,7 @@ class Reservation:
         rid = self.rid(generation)
         started = self._monotonic()
         answer = {}
+        lookup = lookup or (lambda: None)
 
         def reserve_it():
             try:
@@ -318,6 +344,13 @@ class Reservation:
                                           else self.lease)
         return decision, found
 
+    def resume(self, held):
+        """Hold again what an earlier run of this attempt held (the
+        journal's space-separated ids), to record its outcome there."""
+        ids = (held or '').split()
+        self.held_id = ids[0] if ids else None
+        self.slot_id = ids[1] if len(ids) > 1 else None
+
     @property
     def held_ids(self):
         """The reservations this attempt holds: its own, and its task
@@ -334,7 +367,12 @@ class Reservation:
             try:
                 decision = reserve(self.images, sid, entry.nonce,
                                    self.request.operation,
-                                   extra={TASK_KEY: entry.uuid})
+                                   extra={TASK_KEY: entry.uuid,
+                                          TAG_KEY: tag_key(
+                                              self.request.scope.key,
+                                              self.region,
+                                              self.request.task_tag),
+                                          SLOT_KEY: str(number)})
             except errors.ApiError as exc:
                 LOG.debug('No slot for task tag %r: %s',
                           self.request.task_tag, exc)

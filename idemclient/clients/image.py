@@ -25,11 +25,15 @@ class ImageClient(base.ServiceClient):
         return response.json(), converge.http_date(
             response.headers.get('Date'))
 
-    def with_property(self, key, value):
+    def with_property(self, key, value, hidden=False):
         """Every visible image whose property ``key`` is ``value`` (Glance
-        filters on the server), every page, oldest first."""
-        return self._listed('/images', 'Cannot list images', 'images', {
-            key: value, 'sort_key': 'created_at', 'sort_dir': 'asc'})
+        filters on the server), every page, oldest first; only hidden
+        ones if ``hidden`` (Glance lists those only when asked)."""
+        params = {key: value, 'sort_key': 'created_at', 'sort_dir': 'asc'}
+        if hidden:
+            params['os_hidden'] = 'true'
+        return self._listed('/images', 'Cannot list images', 'images',
+                            params)
 
     @staticmethod
     def _has_next(body, key):

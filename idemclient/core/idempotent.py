@@ -6,12 +6,15 @@ The order of events is what makes a retry safe:
 2. a journal entry with other parameters: refuse; a done entry: show it;
 3. record the attempt, synced to disk, and only then anything of it leaves;
 4. take the request's reservation (``idemclient.reservations``: Glance's
-   client-chosen image id, refused to every other host), and meanwhile
-   look the marker up on the cloud (a token used without a reservation):
-   another attempt's reservation means its resource, waited for and
-   shown; the marker found means the resource, its parameters checked,
-   recorded and shown; where Glance refuses reservations, the create goes
-   on as it did without them (one line says so);
+   client-chosen image id, refused to every other host): another
+   attempt's reservation means its resource, waited for and shown; where
+   Glance refuses reservations, the create goes on as it did without them
+   (one line says so). The marker is looked up on the cloud first: a
+   retry from any host that finds it sends no reservation, and reads no
+   more than a plain create sends. Found, it is the resource, its
+   parameters checked, recorded and shown; found in a race of servers
+   that may still change (``Found.final``), it is looked up again while
+   the reservation is in flight;
 5. send the create. A 4xx: look once more (another host's create may be
    why, e.g. over quota), else nothing was made: mark it failed; no answer
    or a 5xx: leave it pending, the next run's lookup will tell; an answer:
@@ -47,12 +50,15 @@ SETTLE_SECONDS = 3.0
 
 
 class Found:
-    """A resource the cloud already has for a request."""
+    """A resource the cloud already has for a request; not ``final`` when
+    a race among hosts may still make another the request's (``peek`` of
+    a kind that settles)."""
 
-    def __init__(self, result, resource_ids, fingerprint=None):
+    def __init__(self, result, resource_ids, fingerprint=None, final=True):
         self.result = result
         self.resource_ids = list(resource_ids)
         self.fingerprint = fingerprint  # None: the cloud kept none
+        self.final = final
 
 
 class Request:
@@ -221,10 +227,20 @@ def _run_locked(journal, request, kind, say, reservation=None):
         failpoints.hit('after-lookup')
         attempt = _begin(journal, request, secret)
     else:
+        # A retry that finds the resource, on any host, sends no
+        # reservation: it reads what a plain create would send.
+        found = _lookup(kind, request, entry, say, kind.peek)
+        if found and found.final:
+            if entry is not None and entry.reservation:
+                reservation.resume(entry.reservation)
+                reservation.record(found.resource_ids)
+            return _take(journal, request, kind, entry, found, say)
         # Journaled first: the reservation carries the entry's nonce.
         attempt = _begin(journal, request, secret)
+        # A race not yet settled is looked at again once the reservation
+        # tells whether this attempt holds it.
         found = _reserve(journal, request, kind, entry, attempt,
-                         reservation, say)
+                         reservation, say, looked=not found)
         if found:
             return _take(journal, request, kind, attempt, found, say)
         failpoints.hit('after-lookup')
@@ -267,14 +283,16 @@ def _begin(journal, request, secret):
     return attempt
 
 
-def _reserve(journal, request, kind, entry, attempt, reservation, say):
-    """Claim the reservation, and look the marker up meanwhile: None when
-    this attempt may create (holding it, or with reservations
-    unavailable), else the request's resource (``Found``)."""
+def _reserve(journal, request, kind, entry, attempt, reservation, say,
+             looked=False):
+    """Claim the reservation, and look the marker up meanwhile unless it
+    was ``looked`` up already: None when this attempt may create (holding
+    it, or with reservations unavailable), else the request's resource
+    (``Found``)."""
     try:
         found = reservation.claim(
-            attempt, kind, lambda: _lookup(kind, request, entry, say,
-                                           kind.peek))
+            attempt, kind, None if looked else
+            lambda: _lookup(kind, request, entry, say, kind.peek))
     except errors.Refused as exc:
         if entry is None or entry.state == 'failed':  # nothing of ours out
             journal.mark_failed(attempt.uuid, str(exc))

@@ -12,10 +12,12 @@ resource, after any text of the user's own::
 
 ``k``: the request's marker, hashed; ``g``: the task tag's, when a token
 came too; ``t``: the task id; ``p``: the parameters' digest. Neutron
-matches descriptions only exactly, and the user's text is part of this
-one, so the lookup lists the project's items of the kind (their id,
-description and creation time: a few bytes each, and quotas bound them)
-and matches the marker here.
+matches descriptions only exactly. The same request's create carries
+the same description, so a lookup first asks for it exactly (``peek``:
+one short answer, whatever the project holds); the thorough lookup
+(``find``: a resource made with other parameters, or whose text was
+edited since) lists the project's items of the kind, whole, and matches
+the marker here.
 """
 
 import hashlib
@@ -35,7 +37,6 @@ FINGERPRINT_TAG = 'idem-fp-'
 _MARK = re.compile(r'(?:^| )\[idem k=(?P<k>[0-9a-f]{16})'
                    r'(?: g=(?P<g>[0-9a-f]{16}))? t=(?P<t>[0-9a-f]{32}) '
                    r'p=(?P<p>[0-9a-f]{32})\]$')
-LOOKUP_FIELDS = ('id', 'description', 'created_at')
 
 
 def short(marker):
@@ -76,14 +77,12 @@ class Marks:
 
 
 def listed(client, collection, project_id, keep, tag=None):
-    """Items of one kind that ``keep`` accepts, oldest first: among those
-    tagged ``tag`` (whole bodies), else among the project's (their
-    ``LOOKUP_FIELDS`` only)."""
+    """Items of one kind that ``keep`` accepts, whole, oldest first: among
+    those tagged ``tag``, else among the project's."""
     if tag is not None:
         found = client.listed(collection, {'tags': tag}, keep)
     else:
-        found = client.listed(collection, {'project_id': project_id,
-                                           'fields': LOOKUP_FIELDS}, keep)
+        found = client.listed(collection, {'project_id': project_id}, keep)
     return sorted(found, key=lambda item: (item.get('created_at') or '',
                                            item['id']))
 
@@ -120,16 +119,28 @@ class NeutronKind(base.WrappedCreate):
         return kwargs
 
     def find(self, request):
-        found = listed(self.client, self.collection, self.owner(request),
-                       lambda item: Marks(item, self.operation).carry(
-                           request.marker),
-                       request.marker if self._tagged else None)
+        return self._found(listed(
+            self.client, self.collection, self.owner(request),
+            lambda item: Marks(item, self.operation).carry(request.marker),
+            request.marker if self._tagged else None))
+
+    def peek(self, request):
+        """The resource carrying the very description this request's
+        create sends (tagged ports: ``find``); other parameters are told
+        by the reservation, or by ``find`` where there is none."""
+        if self._tagged:
+            return self.find(request)
+        description = self.marked_kwargs(self._kwargs, request,
+                                         False)['description']
+        return self._found(sorted(
+            self.client.listed(self.collection,
+                               {'description': description}),
+            key=lambda item: (item.get('created_at') or '', item['id'])))
+
+    def _found(self, found):
         if not found:
             return None
-        body = found[0] if self._tagged else self.client.get(
-            self.collection, found[0]['id'])
-        if body is None:  # deleted since it was listed
-            return None
+        body = found[0]
         digest = Marks(body, self.operation).digest
         return idempotent.Found(self.sdk(body), [body['id']],
                                 fp.Fingerprint(digest, {}) if digest

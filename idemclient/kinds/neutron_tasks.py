@@ -56,15 +56,6 @@ class NeutronTasks(FoundByMarker):
         except errors.ApiError:
             return []
 
-    @staticmethod
-    def _whole(clients, operation, item):
-        """A listed item whole (a description lookup lists a few
-        fields)."""
-        if 'status' in item or operation == SECURITY_GROUP:
-            return item
-        return clients.network.get(COLLECTIONS[operation], item['id']) or \
-            item
-
     def get(self, clients, entry):
         return clients.network.get(COLLECTIONS[entry.operation],
                                    entry.resource_ids[0])
@@ -74,8 +65,7 @@ class NeutronTasks(FoundByMarker):
             clients, entry.project_id, entry.operation,
             lambda item: neutron.Marks(item, entry.operation).carry(
                 entry.marker), entry.marker)
-        return self._whole(clients, entry.operation, found[0]) \
-            if found else None
+        return found[0] if found else None
 
     def judge(self, clients, entry, body):
         return judge(entry.operation, body)
@@ -88,7 +78,7 @@ class NeutronTasks(FoundByMarker):
                                 lambda item, op=operation: neutron.Marks(
                                     item, op).carry(tag_marker), tag_marker)
             if found:
-                body = self._whole(clients, operation, found[0])
+                body = found[0]
                 result.append((operation, judge(operation, body),
                                neutron.Marks(body, operation).task_id))
         return result
@@ -100,8 +90,7 @@ class NeutronTasks(FoundByMarker):
                                     item, op).task_id == task_id,
                                 tokens.id_tag(operation, task_id))
             if found:
-                return [(operation, judge(operation, self._whole(
-                    clients, operation, found[0])), task_id)]
+                return [(operation, judge(operation, found[0]), task_id)]
         return []
 
     def reconcile(self, clients, entries, settle_seconds, say,

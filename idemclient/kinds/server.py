@@ -93,11 +93,17 @@ class ServerKind(contract.Kind):
 
     def peek(self, request):
         """The oldest attempt's servers, undecided: what a reservation's
-        holder made (a race is settled by ``find``)."""
+        holder made (a race is settled by ``find``). ``final`` when no
+        other server could still win: one attempt, older than the settle
+        time on Nova's clock (``converge``)."""
         listing = self.client.tag_listing(request.marker)
         if not listing.servers:
             return None
-        return self._found(converge.groups(listing.servers)[0])
+        ranked = converge.groups(listing.servers)
+        found = self._found(ranked[0])
+        found.final = len(ranked) == 1 and converge.wait_needed(
+            listing, self.settle_seconds) <= 0
+        return found
 
     def decide(self, listing=None):
         """Settle, then delete this host's losers and stale ones."""

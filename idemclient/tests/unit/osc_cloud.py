@@ -12,6 +12,7 @@ catalog that sends a command down another path, fails a unit test.
 import io
 import os
 import re
+import urllib.parse
 import uuid
 
 import fixtures
@@ -237,8 +238,12 @@ class Cloud(fixtures.Fixture):
                                         {}).values())
             wanted = {k: v for k, v in request.qs.items()
                       if k in ('name', 'id')}
+            # Neutron matches descriptions exactly (``qs`` lowers them).
+            exact = urllib.parse.parse_qs(urllib.parse.urlsplit(
+                request.url).query).get('description')
             return {key: [i for i in items if all(
-                str(i.get(k)).lower() in v for k, v in wanted.items())]}
+                str(i.get(k)).lower() in v for k, v in wanted.items()) and (
+                exact is None or i.get('description') in exact)]}
         if request.method == 'GET' and len(parts) == 2:
             item = self._find('network', collection, parts[1])
             return {singular: item} if item else None

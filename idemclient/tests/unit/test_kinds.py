@@ -140,6 +140,24 @@ class TestServerKind(testtools.TestCase):
         # own loser now; another's loser only once long past D + grace
         self.assertEqual(['own', 'stale'], client.deleted)
 
+    def test_peek_is_final_only_for_one_attempt_past_the_settle_time(self):
+        client = FakeClient()
+        kind, request, _ = self.kind(client)
+        one = {'id': 'a', 'created': CREATED,
+               'tags': [request.marker, 'idem-at-1']}
+        client.servers = [one]
+        found = kind.peek(request)
+        self.assertEqual((['a'], True), (found.resource_ids, found.final))
+        two = dict(one, id='b', tags=[request.marker, 'idem-at-2'])
+        client.servers = [one, two]
+        found = kind.peek(request)
+        self.assertEqual((['a'], False), (found.resource_ids, found.final))
+        self.assertEqual([], client.deleted)
+        # listed 1 s after its creation on Nova's clock: another may come
+        client.tag_listing = lambda tag: converge.Listing(
+            [one], converge.epoch(CREATED) + 1)
+        self.assertFalse(kind.peek(request).final)
+
     def test_settle_off_deletes_nothing(self):
         client = FakeClient()
         kind, request, _ = self.kind(client, settle_seconds=0)

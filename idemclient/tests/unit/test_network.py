@@ -6,6 +6,7 @@ keystoneauth session with requests-mock and a real journal file."""
 import json
 import time
 from unittest import mock
+import urllib.parse
 
 from idemclient.clients import network as network_api
 from idemclient import contract
@@ -69,7 +70,8 @@ class TestDescriptionMarker(NetworkTestCase):
     def test_the_lookup_lists_the_project_and_matches_here(self):
         request = self.request(network_kind.NetworkKind, {'name': 'net1'})
         mine = {'id': 'mine', 'created_at': '2026-01-02T00:00:00Z',
-                'description': neutron.mark_text(request)}
+                'description': neutron.mark_text(request), 'name': 'net1',
+                'status': 'ACTIVE'}
         other = self.request(network_kind.NetworkKind, {'name': 'net1'},
                              token='U')
         lookup = self.listing(
@@ -77,17 +79,38 @@ class TestDescriptionMarker(NetworkTestCase):
                 other), 'created_at': '2026-01-01T00:00:00Z'}, mine,
             {'id': 'plain', 'description': 'k=' + neutron.short(
                 request.marker)})
-        self.mock.get(NEUTRON + '/networks/mine', json={'network': dict(
-            mine, name='net1', status='ACTIVE')})
         post = self.posted('networks', 'network')
         result = self.install(network_kind)(name='net1')
-        self.assertEqual('mine', result.id)
+        self.assertEqual(('mine', 'ACTIVE'), (result.id, result.status))
         self.assertFalse(post.called)
         sent = lookup.last_request.qs
         self.assertEqual(['proj'], sent['project_id'])
-        self.assertEqual(['id', 'description', 'created_at'], sent['fields'])
+        # Whole items: the one listing is all a retry reads.
+        self.assertNotIn('fields', sent)
+        self.assertEqual(['GET /v2.0/networks'], [
+            '%s %s' % (r.method, r.path) for r in self.mock.request_history
+            if r.url.startswith(NEUTRON)])
         self.assertEqual([('done', json.dumps(['mine']))], [
             (e.state, json.dumps(e.resource_ids)) for e in self.entries()])
+
+    def test_peek_asks_for_the_exact_description_the_create_sends(self):
+        """What a lookup before reserving reads: one short answer."""
+        kwargs = {'name': 'net1', 'description': 'web tier'}
+        request = self.request(network_kind.NetworkKind, kwargs)
+        sent = neutron.NeutronKind.marked_kwargs(kwargs, request,
+                                                 False)['description']
+        lookup = self.listing('networks', {
+            'id': 'n1', 'description': sent, 'name': 'net1',
+            'status': 'ACTIVE', 'created_at': '2026-01-02T00:00:00Z'})
+        kind = network_kind.NetworkKind(network_api.NetworkClient(
+            self.proxy), None, kwargs, request, False)
+        found = kind.peek(request)
+        self.assertEqual((['n1'], request.fingerprint.digest),
+                         (found.resource_ids, found.fingerprint.digest))
+        self.assertTrue(sent.startswith('web tier [idem k='), sent)
+        self.assertEqual({'description': [sent], 'limit': ['1000']},
+                         urllib.parse.parse_qs(urllib.parse.urlsplit(
+                             lookup.last_request.url).query))
 
     def test_an_admins_create_for_another_project_is_looked_up_there(self):
         kwargs = {'name': 'net1', 'project_id': 'demo'}

@@ -57,6 +57,7 @@ class FakeGlance:
                                                              context))
         item = re.compile(GLANCE + '/images/[0-9a-f-]+$')
         mocker.get(item, json=self._get)
+        mocker.get(re.compile(GLANCE + r'/images(\?.*)?$'), json=self._list)
         mocker.patch(item, json=self._patch)
         mocker.delete(item, json=self._delete)
 
@@ -97,6 +98,18 @@ class FakeGlance:
             return {}
         return image
 
+    def _list(self, request, context):
+        """Glance's listing: hidden images only when asked for, other
+        query parameters exact matches on properties, oldest first."""
+        query = {k: v[0] for k, v in request.qs.items()
+                 if k not in ('sort_key', 'sort_dir', 'limit', 'marker')}
+        hidden = query.pop('os_hidden', 'false') == 'true'
+        return {'images': sorted(
+            (image for image in self.images.values()
+             if bool(image.get('os_hidden')) == hidden and all(
+                 str(image.get(k)).lower() == v for k, v in query.items())),
+            key=lambda image: image['created_at'])}
+
     def _patch(self, request, context):
         image = self.images[self._image_id(request)]
         for op in request.json():
@@ -116,6 +129,7 @@ class Cloud:
 
     def __init__(self):
         self.resources, self.creates, self.finds = [], 0, 0
+        self.fingerprints = {}  # what a create recorded on its resource
 
     def marked(self, marker):
         return [rid for rid, mark in self.resources if mark == marker]
@@ -136,7 +150,8 @@ class Widgets(contract.Kind):
         self.cloud.finds += 1
         found = self.cloud.marked(request.marker)
         return idempotent.Found('found:' + found[0], found[:1],
-                                request.fingerprint) if found else None
+                                self.cloud.fingerprints.get(found[0])) \
+            if found else None
 
     def fetch(self, resource_ids):
         known = [rid for rid, _ in self.cloud.resources]
@@ -150,6 +165,7 @@ class Widgets(contract.Kind):
         self.cloud.creates += 1
         rid = 'w%d' % self.cloud.creates
         self.cloud.resources.append((rid, self.request.marker))
+        self.cloud.fingerprints[rid] = self.request.fingerprint
         return 'created:' + rid, [rid], 'req-cloud'
 
     def discard(self, resource_id):
@@ -243,11 +259,35 @@ class TestHolder(FlowTestCase):
         self.assertEqual((1, ['w1'], 2), (self.cloud.creates,
                                           self.outcome(), self.glance.posts))
 
-    def test_the_holder_still_looks_for_a_resource_made_without_one(self):
+    def test_a_resource_made_without_one_is_found_before_reserving(self):
+        """A token used before reservations existed: the lookup comes
+        first, so nothing is reserved and nothing created."""
         request = self.request()
         self.cloud.resources.append(('old', request.marker))
         self.assertEqual('found:old', self.run_on('a'))
-        self.assertEqual((0, ['old']), (self.cloud.creates, self.outcome()))
+        self.assertEqual((0, None, 0), (self.cloud.creates, self.outcome(),
+                                        self.glance.posts))
+        self.assertEqual(('done', ['old']), (self.entry('a').state,
+                                             self.entry('a').resource_ids))
+
+    def test_a_rerun_that_finds_its_own_resource_records_the_outcome(self):
+        """The holder died once its create was sent, before recording:
+        its rerun finds the resource and writes the outcome on the
+        reservation it holds, sending no second reservation."""
+        request = self.request()
+        kind = Widgets(self.cloud, request)
+        send = kind.send
+
+        def send_then_die(entry):
+            send(entry)
+            raise KeyboardInterrupt
+        kind.send = send_then_die
+        self.assertRaises(KeyboardInterrupt, self.run_once, 'a', request,
+                          kind, self.reservation(request))
+        self.assertIsNone(self.outcome())
+        self.assertEqual('found:w1', self.run_on('a'))
+        self.assertEqual((1, ['w1'], 1), (self.cloud.creates, self.outcome(),
+                                          self.glance.posts))
 
 
 class TestAnotherHost(FlowTestCase):
@@ -260,10 +300,13 @@ class TestAnotherHost(FlowTestCase):
         self.assertEqual('fetched:w1', self.run_on('b'))
         self.assertEqual(1, self.cloud.creates)
 
-    def test_the_lookup_runs_while_the_reservation_is_in_flight(self):
-        """The first run waits for one of the two requests, not both:
-        Glance answers the reservation only once the lookup has started
-        (or gives up waiting for it, which the test would see)."""
+    def test_a_race_not_yet_settled_is_looked_at_while_reserving(self):
+        """A kind that settles (servers) whose first lookup found a race
+        that may still change looks again while the reservation is in
+        flight, so it waits for one of the two requests, not both: Glance
+        answers the reservation only once that lookup has started (or
+        gives up waiting for it, which the test would see). Holding it,
+        the race is settled (``find``) and its winner recorded."""
         looking, seen = threading.Event(), []
         real = self.glance._post
 
@@ -272,28 +315,48 @@ class TestAnotherHost(FlowTestCase):
             return real(request, context)
         self.glance._post = post
         request = self.request()
+        self.cloud.resources.append(('r1', request.marker))
         kind = Widgets(self.cloud, request)
-        find = kind.find
+        kind.settles = True
+        peeks = []
 
-        def find_and_tell(request):
-            looking.set()
-            return find(request)
-        kind.find = find_and_tell
-        self.assertEqual('created:w1', self.run_once(
+        def peek(request):
+            peeks.append(request)
+            if len(peeks) == 2:
+                looking.set()
+            return idempotent.Found('found:r1', ['r1'], final=False)
+        kind.peek = peek
+        self.assertEqual('found:r1', self.run_once(
             'a', request, kind, self.reservation(request)))
-        self.assertEqual([True], seen)
+        self.assertEqual(([True], 2, 0, ['r1']),
+                         (seen, len(peeks), self.cloud.creates,
+                          self.outcome()))
 
-    def test_sends_no_create(self):
+    def test_sends_no_create_and_no_reservation(self):
         self.run_on('a')
         self.assertEqual('found:w1', self.run_on('b'))
-        self.assertEqual(1, self.cloud.creates)
+        self.assertEqual((1, 1), (self.cloud.creates, self.glance.posts))
         self.assertEqual(('done', ['w1'], None),
                          (self.entry('b').state, self.entry('b').resource_ids,
                           self.entry('b').reservation))
         self.assertIn('widget w1 was already created', self.said[-1])
 
-    def test_other_parameters_are_refused_from_the_reservation(self):
+    def test_other_parameters_are_refused_from_the_resource(self):
+        """Found by the lookup, before anything of host b is journaled
+        or sent."""
         self.run_on('a')
+        exc = self.assertRaises(errors.Refused, self.run_on, 'b',
+                                dict(PARAMS, size=2))
+        self.assertIn('with other parameters; different: size', str(exc))
+        self.assertIn('on the cloud', str(exc))
+        self.assertEqual((1, 1, None), (self.cloud.creates,
+                                        self.glance.posts, self.entry('b')))
+
+    def test_other_parameters_are_refused_from_the_reservation(self):
+        """The holder's resource not yet seen by the lookup: the
+        reservation's own fingerprint refuses."""
+        self.run_on('a')
+        self.cloud.resources = [('w1', 'unmarked')]
         exc = self.assertRaises(errors.Refused, self.run_on, 'b',
                                 dict(PARAMS, size=2))
         self.assertIn('with other parameters; different: size', str(exc))
@@ -500,7 +563,7 @@ class TestSettings(testtools.TestCase):
 
 class TestTaskTagSlots(FlowTestCase):
     """A task tag's slots: keyed by the tag alone, one per task, so that
-    ``task show --tag`` reads a tag's tasks with a GET each."""
+    ``task show --tag`` reads a tag's tasks with one listing."""
 
     def run_tagged(self, host, token=None, before_create=None):
         request = idempotent.Request.for_create('widget.create', SCOPE,
@@ -529,12 +592,23 @@ class TestTaskTagSlots(FlowTestCase):
                          self.slots())
         self.assertEqual(2, len(first.reservation.split()))
 
-    def test_reading_a_tag_costs_a_get_per_task_and_one_more(self):
-        self.run_tagged('a')
+    def test_reading_a_tag_is_one_listing_whatever_its_tasks(self):
+        for token in ('T1', 'T2', 'T3'):
+            self.run_tagged('a', token=token)
         before = len(self.glance_requests())
-        self.slots()
-        self.assertEqual(['GET', 'GET'], [
-            r.method for r in self.glance_requests()[before:]])
+        self.assertEqual([['w1'], ['w2'], ['w3']],
+                         [ids for ids, _, _ in self.slots()])
+        [listing] = self.glance_requests()[before:]
+        self.assertEqual(('GET', ['true']), (listing.method,
+                                             listing.qs['os_hidden']))
+
+    def test_slots_made_before_they_were_listed_cost_a_get_each(self):
+        self.run_tagged('a')
+        for body in self.glance.images.values():
+            body.pop(reservations.TAG_KEY, None)
+        before = len(self.glance_requests())
+        self.assertEqual([['w1']], [ids for ids, _, _ in self.slots()])
+        self.assertEqual(3, len(self.glance_requests()[before:]))
 
     def test_a_retry_and_another_host_take_no_second_slot(self):
         def died():
