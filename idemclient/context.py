@@ -54,14 +54,17 @@ def coordination_url(app):
         app.client_manager.get_configuration())
 
 
-def reservation(app, parsed_args, request, say):
+def reservation(app, parsed_args, request, say, slot_only=False):
     """The reservation a create of ``request`` takes, or None when they
-    are turned off (option, environment, clouds.yaml)."""
+    are turned off (option, environment, clouds.yaml). ``slot_only``: a
+    request the cloud itself refuses twice takes only its task tag's slot
+    (None without a task tag)."""
     from idemclient.clients import errors
     from idemclient import reservations
     config = app.client_manager.get_configuration()
     if not reservations.enabled(getattr(parsed_args, 'no_reservation', None),
-                                config):
+                                config) or \
+            (slot_only and request.task_tag is None):
         return None
     try:
         lease = reservations.lease_seconds(config)
@@ -69,7 +72,7 @@ def reservation(app, parsed_args, request, say):
         raise errors.Refused('%s Nothing was sent.' % exc)
     return reservations.Reservation(image_client(app), request,
                                     app.client_manager.region_name, lease,
-                                    say)
+                                    say, slot_only=slot_only)
 
 
 def image_client(app):

@@ -61,6 +61,9 @@ TASK_KEY = 'idemclient_task_id'
 TAG_OPERATION = 'task-tag'
 TAG_KEY = 'idemclient_tag'
 SLOT_KEY = 'idemclient_slot'
+# What a task is about when no marker finds it (a keypair's name, a swap's
+# server): the journal entry's target, for ``task show`` on another host.
+TARGET_KEY = 'idemclient_target'
 MAX_TAGGED = 100
 # Glance's answers that mean "no reservations on this cloud for you": a
 # policy (403), a schema that does not take ours (400), its quota (413).
@@ -240,8 +243,12 @@ class Reservation:
 
     def __init__(self, images, request, region, lease=LEASE_SECONDS,
                  say=lambda message: None, sleep=time.sleep,
-                 monotonic=time.monotonic):
+                 monotonic=time.monotonic, slot_only=False):
         self.images = images
+        # A request the cloud refuses twice on its own (an image's id, a
+        # key's name) takes only its task tag's slot: ``task show --tag``
+        # finds every task with a tag there.
+        self.slot_only = slot_only
         self.request = request
         self.region = region or ''
         self.lease = lease
@@ -271,6 +278,11 @@ class Reservation:
         flight, so a first run waits for one of the two, not both. None:
         the caller looked already (``kind.peek``, found nothing).
         """
+        if self.slot_only:
+            found = lookup() if lookup else None
+            if found is None and self.request.task_tag is not None:
+                self._claim_slot(entry)
+            return found
         decision, found = self._reserve_while(entry, 0, lookup)
         generation = 0
         while True:
@@ -348,6 +360,8 @@ class Reservation:
         """Hold again what an earlier run of this attempt held (the
         journal's space-separated ids), to record its outcome there."""
         ids = (held or '').split()
+        if self.slot_only:
+            ids.insert(0, None)
         self.held_id = ids[0] if ids else None
         self.slot_id = ids[1] if len(ids) > 1 else None
 
@@ -367,12 +381,8 @@ class Reservation:
             try:
                 decision = reserve(self.images, sid, entry.nonce,
                                    self.request.operation,
-                                   extra={TASK_KEY: entry.uuid,
-                                          TAG_KEY: tag_key(
-                                              self.request.scope.key,
-                                              self.region,
-                                              self.request.task_tag),
-                                          SLOT_KEY: str(number)})
+                                   extra=self._slot_properties(
+                                       entry, number))
             except errors.ApiError as exc:
                 LOG.debug('No slot for task tag %r: %s',
                           self.request.task_tag, exc)
@@ -382,6 +392,14 @@ class Reservation:
                 return
             if decision.state == UNAVAILABLE:
                 return
+
+    def _slot_properties(self, entry, number):
+        properties = {TASK_KEY: entry.uuid, SLOT_KEY: str(number),
+                      TAG_KEY: tag_key(self.request.scope.key, self.region,
+                                       self.request.task_tag)}
+        if self.request.target:
+            properties[TARGET_KEY] = str(self.request.target)
+        return properties
 
     def _check(self, body):
         """Another attempt's reservation: refuse other parameters."""

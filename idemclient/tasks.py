@@ -170,7 +170,7 @@ def _slot_entry(body, scope, tag):
         fingerprint='', state='done' if ids else 'pending',
         resource_ids=ids, request_id=None, response_request_id=None,
         error=None, secret=None, attempts=0, created_at=0.0,
-        updated_at=0.0)
+        updated_at=0.0, target=body.get(reservations.TARGET_KEY))
 
 
 def show_by_id(journal, clients, scope, task_id, now):

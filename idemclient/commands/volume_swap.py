@@ -78,7 +78,9 @@ class SwapServerVolume(command.ShowOne):
                 idempotent.run_once(
                     context.journal_path(self.app), request,
                     swap_kind.SwapKind(compute, server_id, old_id, new_id),
-                    self.say)
+                    self.say, reservation=context.reservation(
+                        self.app, parsed_args, request, self.say,
+                        slot_only=True))
                 request_id, entry = None, self._entry(request)
             observation = self._observe(compute, server_id, request_id,
                                         entry, parsed_args.wait)

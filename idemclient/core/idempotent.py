@@ -297,9 +297,10 @@ def _reserve(journal, request, kind, entry, attempt, reservation, say,
         if entry is None or entry.state == 'failed':  # nothing of ours out
             journal.mark_failed(attempt.uuid, str(exc))
         raise
-    if reservation.held_id is not None:
+    if reservation.held_ids:
         journal.hold_reservation(attempt.uuid,
                                  ' '.join(reservation.held_ids))
+    if reservation.held_id is not None:
         kind.racing = False
     elif reservation.unavailable is not None:
         say(fallback_line(kind, reservation.unavailable))

@@ -76,8 +76,8 @@ class WrappedCreate(contract.Kind):
         return idempotent.run_once(
             context.journal_path(app), request, kind, say,
             context.coordination_url(app),
-            context.reservation(app, parsed_args, request, say)
-            if cls.reserves else None)
+            context.reservation(app, parsed_args, request, say,
+                                slot_only=not cls.reserves))
 
     def marked(self, kwargs):
         """The create call's arguments with the request's markers."""

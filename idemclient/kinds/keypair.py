@@ -171,8 +171,10 @@ class HookedCreate(contract.Invocation):
             request = request_for(scope, kwargs, token, task_tag, generated)
             self.kind = KeypairKind(compute_api.ComputeClient(compute),
                                     original, kwargs, request, generated)
-            return idempotent.run_once(context.journal_path(app), request,
-                                       self.kind, say)
+            return idempotent.run_once(
+                context.journal_path(app), request, self.kind, say,
+                reservation=context.reservation(app, parsed_args, request,
+                                                say, slot_only=True))
 
         wrapping.wrap_create(compute, 'create_keypair', create_keypair)
 

@@ -619,6 +619,22 @@ class TestTaskTagSlots(FlowTestCase):
         self.assertEqual('found:w1', self.run_tagged('b'))
         self.assertEqual([['w1']], [ids for ids, _, _ in self.slots()])
 
+    def test_a_create_the_cloud_refuses_twice_takes_only_a_slot(self):
+        """Keypairs, images and volume swaps: no reservation of the
+        request, but its task tag's slot, with the outcome."""
+        request = idempotent.Request.for_create('widget.create', SCOPE,
+                                                PARAMS, 'T', 'G')
+        reservation = reservations.Reservation(
+            self.images, request, 'RegionOne', LEASE, self.said.append,
+            slot_only=True)
+        self.assertEqual('created:w1', self.run_once(
+            'a', request, Widgets(self.cloud, request), reservation))
+        self.assertEqual([(['w1'], self.entry('a').uuid, 'widget.create')],
+                         self.slots())
+        self.assertIsNone(self.glance.images.get(self.rid()))
+        self.assertEqual(1, self.glance.posts)
+        self.assertEqual(reservation.slot_id, self.entry('a').reservation)
+
     def glance_requests(self):
         return [r for r in self.service.mock.request_history
                 if r.url.startswith(GLANCE)]
