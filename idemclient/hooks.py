@@ -56,6 +56,7 @@ class IdempotentCreateHook(hooks.CommandHook):
         self._module, self.noun, self._prepare, self._reserves = KINDS[
             command.cmd_name]
         self._invocation = None
+        self._reporter = None
 
     def get_parser(self, parser):
         parser.add_argument('--client-token', metavar='<token>',
@@ -94,10 +95,12 @@ class IdempotentCreateHook(hooks.CommandHook):
                 tokens.validate(task_tag, 'task tag')
         except tokens.InvalidToken as exc:
             raise exceptions.CommandError('%s. Nothing was sent.' % exc)
+        from idemclient import output
+        self._reporter = output.Reporter(self.cmd.app)
         with boundary.translated():
             self._invocation = importlib.import_module(
                 self._module).install(self.cmd.app, parsed_args, token,
-                                      task_tag, self.say)
+                                      task_tag, self._reporter)
             self._refuse_other_paths(token is not None)
         self._unwrap_if_it_fails()
         return parsed_args
@@ -121,13 +124,15 @@ class IdempotentCreateHook(hooks.CommandHook):
         """cliff runs no ``after`` for a command that raised: undo the
         wraps then. (cliff makes a new command object per command.) What
         idemclient raised leaves as one ``CommandError``."""
+        from idemclient import output
         take_action = self.cmd.take_action
-        app = self.cmd.app
+        app, reporter = self.cmd.app, self._reporter
 
         def take_action_or_unwrap(parsed_args):
             try:
                 with boundary.translated(app):
-                    return take_action(parsed_args)
+                    return output.with_outcome(take_action(parsed_args),
+                                               reporter.outcome)
             except BaseException:
                 wrapping.unwrap_all()
                 raise

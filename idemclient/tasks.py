@@ -33,7 +33,15 @@ STATES = {
                  'again.',
     'deleted': 'it succeeded; the resource has since been deleted.',
 }
-COLUMNS = ('uuid', 'task', 'state', 'tag', 'resource', 'request_id',
+# outcome: what a program does next, whichever host asks (doc/source/
+# tokens.rst has the same table): the request made its resource
+# (whatever became of it since); it was refused, nothing made (fix the
+# command); or it is not known yet (run the same command again).
+OUTCOMES = {'accepted': 'created', 'succeeded': 'created',
+            'deleted': 'created', 'pending': 'unknown',
+            'not-found': 'unknown'}
+COLUMNS = ('uuid', 'task', 'state', 'outcome', 'tag', 'resource',
+           'request_id',
            'client_request_id', 'user_id', 'project_id', 'start_time',
            'last_updated', 'error', 'events')
 # A pending entry younger than this may still be on its way to the cloud.
@@ -93,6 +101,8 @@ def view(entry, observation, now, tag=None, operation=None, uuid=None):
         'uuid': entry.uuid if entry else uuid,
         'task': entry.operation if entry else operation,
         'state': observation.state,
+        'outcome': OUTCOMES.get(observation.state) or (
+            'created' if observation.resource_ids else 'refused'),
         'tag': entry.task_tag if entry else tag,
         'resource': resource or None,
         'request_id': action.get('request_id') or (

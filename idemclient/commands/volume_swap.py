@@ -89,8 +89,8 @@ class SwapServerVolume(command.ShowOne):
         fields.update(old_volume=old_id, new_volume=new_id,
                       request_id=fields['request_id'] or request_id)
         fields['events'] = format_columns.ListDictColumn(fields['events'])
-        columns = tasks.COLUMNS[:5] + ('old_volume', 'new_volume') + \
-            tasks.COLUMNS[5:]
+        columns = tasks.COLUMNS[:6] + ('old_volume', 'new_volume') + \
+            tasks.COLUMNS[6:]
         return columns, tuple(fields[c] for c in columns)
 
     def _resolve(self, compute, manager, parsed_args):

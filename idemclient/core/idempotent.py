@@ -44,6 +44,10 @@ from idemclient.core import token as tokens
 
 LOG = logging.getLogger(__name__)
 
+# How a request ended, told to the command (``tell``): it sent the create
+# that made the resource, or found the resource and sent no create.
+CREATED, EXISTED = 'created', 'existed'
+
 # A pending attempt younger than this may still be in flight (sent by a
 # client that died): wait for it to land before concluding it never did.
 SETTLE_SECONDS = 3.0
@@ -119,6 +123,15 @@ def mismatch(request, recorded, where):
         '%s was already used %s with other parameters%s. Nothing was sent: '
         'repeat the first command exactly, or use a new token.'
         % (capitalised(request.label), where, detail))
+
+
+def tell(say, outcome):
+    """Tell the command's ``say`` (an ``output.Reporter``) how the request
+    ended, for its output; a plain function just keeps it."""
+    try:
+        say.outcome = outcome
+    except AttributeError:  # a bound method or a builtin: nobody asks
+        pass
 
 
 def _already(kind, request, resource_id):
@@ -265,6 +278,7 @@ def _shown(kind, request, entry, say):
     result = kind.fetch(entry.resource_ids)
     if result is not None:
         say(_already(kind, request, entry.resource_ids[0]))
+        tell(say, EXISTED)
     return result
 
 
@@ -344,6 +358,7 @@ def _send(journal, request, kind, entry, say, reservation):
     LOG.debug('%s: created %s (cloud request id %s)', request.label,
               resource_ids if resource_ids is not None else
               'what a later decision records', cloud_request_id)
+    tell(say, CREATED)  # a kind that settles may say otherwise later
     if resource_ids is None:  # decided later: see ``record``
         journal.mark_sent(entry.uuid, cloud_request_id)
         return result
@@ -353,6 +368,7 @@ def _send(journal, request, kind, entry, say, reservation):
             journal.mark_done(entry.uuid, winner.resource_ids,
                               cloud_request_id)
             reservation.record(winner.resource_ids)
+            tell(say, EXISTED)
             return winner.result
     journal.mark_done(entry.uuid, resource_ids, cloud_request_id)
     if reservation is not None:
@@ -384,6 +400,7 @@ def _take(journal, request, kind, entry, found, say):
                       client_token=request.client_token,
                       task_tag=request.task_tag, target=request.target)
     say(_already(kind, request, found.resource_ids[0]))
+    tell(say, EXISTED)
     return found.result
 
 

@@ -219,6 +219,8 @@ class Settlement:
         idempotent.record(self.journal_path, self.entry_uuid,
                           found.resource_ids)
         self.winner_body = winners[0]
+        idempotent.tell(self.kind.say, idempotent.CREATED if winners[0][
+            'id'] == self.own_id else idempotent.EXISTED)
         if winners[0]['id'] != self.own_id:
             self.server._update(**winners[0])
             self.server._update(admin_password=None)  # not the winner's

@@ -50,6 +50,14 @@ COMMANDS = {
 }
 
 
+def outcome_of(out):
+    """``idemclient_outcome`` in a command's JSON output, or None."""
+    try:
+        return json.loads(out).get('idemclient_outcome')
+    except ValueError:
+        return None
+
+
 def carried_markers(text):
     """The token markers in a request body: idemclient's ``idem-<8
     hex>-~<hex>`` tags, whole or as Neutron's ``k=<16 hex>`` (the first
@@ -91,6 +99,7 @@ class TestEveryRow(OscTestCase):
         [sent] = self.creates(plain, method, path)
         self.assertEqual(set(), carried_markers(json.dumps(sent)),
                          'a create without a token carries no marker')
+        self.assertNotIn('idemclient_outcome', out)
 
         cloud = self.useFixture(osc_cloud.Cloud())
         code, out, err = self.run_command(
@@ -102,11 +111,19 @@ class TestEveryRow(OscTestCase):
                                 {short_form(m) for m in markers
                                  if not m.startswith('k=')}),
                          'the create carries one token marker: %s' % sent)
+        self.assertEqual(self.outcome('created', command), outcome_of(out))
         # The same token again: found by that marker, nothing sent.
         code, out, err = self.run_command(
             cloud, *(argv + ('--client-token', 'T', '-f', 'json')))
         self.assertEqual(0, code, err)
         self.assertEqual(1, len(self.creates(cloud, method, path)))
+        self.assertEqual(self.outcome('existed', command), outcome_of(out))
+
+    @staticmethod
+    def outcome(expected, command):
+        """A generated key's create prints the private key, not the
+        keypair: there is no output to add the outcome to."""
+        return None if command == 'keypair create' else expected
 
     def test_server_create(self):
         self.check('server create')

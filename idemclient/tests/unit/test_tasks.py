@@ -21,6 +21,7 @@ from idemclient.core import token as tokens
 from idemclient.kinds import keypair as keypair_kind
 from idemclient.kinds import server_tasks
 from idemclient.kinds import volume_swap as swap_volume
+from idemclient.observation import Observation
 from idemclient import tasks
 from idemclient.tests.unit import shared
 
@@ -379,6 +380,23 @@ def command(command_class, compute_adapter, journal_path):
     app = shared.fake_app(journal_path)
     app.client_manager = NoBlockStorage(compute_adapter)
     return command_class(app, None)
+
+
+class TestOutcome(testtools.TestCase):
+
+    def test_the_outcome_tells_a_program_what_to_do_next(self):
+        expected = {('succeeded', ('s1',)): 'created',
+                    ('accepted', ('s1',)): 'created',
+                    ('deleted', ('s1',)): 'created',
+                    ('failed', ('s1',)): 'created',  # made, then in error
+                    ('failed', ()): 'refused',
+                    ('pending', ()): 'unknown',
+                    ('not-found', ()): 'unknown'}
+        seen = {(state, ids): tasks.view(
+            None, Observation(state, list(ids)), time.time(), tag='g',
+            operation='server.create', uuid='u')['outcome']
+            for state, ids in expected}
+        self.assertEqual(expected, seen)
 
 
 class TestCommands(TaskTestCase):
