@@ -105,6 +105,9 @@ class TestImageCreate(ImageTestCase, crash_matrix.CrashMatrix):
         self.assertIn(first['id'], again.stdout)
         elsewhere = json.loads(self.assertOK(self.make(
             name, token, journal=os.path.join(self.tmp, 'h2'))).stdout)
+        self.assertEqual(('created', 'existed'),
+                         (first.pop('idemclient_outcome'),
+                          elsewhere.pop('idemclient_outcome')))
         self.assertEqual(first, elsewhere)
         self.assertCreatedOnce(name, token, first['id'])
 

@@ -72,6 +72,9 @@ class NeutronKindTests(crash_matrix.CrashMatrix,
         self.assertIn(first['id'], again.stdout)
         elsewhere = json.loads(self.assertOK(self.make(
             text, token, journal=os.path.join(self.tmp, 'h2'))).stdout)
+        self.assertEqual(('created', 'existed'),
+                         (first.pop('idemclient_outcome'),
+                          elsewhere.pop('idemclient_outcome')))
         self.assertEqual(first, elsewhere)
         self.assertOneItem(self.collection, text, first['id'])
 

@@ -124,10 +124,12 @@ class TestServerToken(base.FunctionalTestCase):
 
     def test_read_only_journal_sends_nothing_and_is_kept(self):
         name = 'web-' + self.uid
-        first = self.create_server(name, '--client-token', 'ro-1')
+        # Tokens of this run's own: a token's reservation outlives it.
+        first = self.create_server(name, '--client-token', 'ro1-' + self.uid)
         with open(self.journal, 'rb') as f:
             before = f.read()
-        for token, server in (('ro-1', name), ('ro-2', name + '-b')):
+        for token, server in (('ro1-' + self.uid, name),
+                              ('ro2-' + self.uid, name + '-b')):
             result = self.osc_read_only(
                 self.tmp, *(base.CREATE + ('--client-token', token, server)))
             self.assertEqual(1, result.returncode, result.stderr)

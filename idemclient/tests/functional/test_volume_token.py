@@ -192,7 +192,9 @@ class CinderKindTests(crash_matrix.CrashMatrix,
         self.assertIn('no create was sent', again.stderr)
         elsewhere = json.loads(self.assertOK(self.make(
             name, token, journal=os.path.join(self.tmp, 'h2'))).stdout)
-        self.assertEqual(first['id'], elsewhere['id'])
+        self.assertEqual((first['id'], 'created', 'existed'),
+                         (elsewhere['id'], first['idemclient_outcome'],
+                          elsewhere['idemclient_outcome']))
         self.assertOneItem(name, first['id'])
 
     def assertCreatedOnce(self, name, token, item_id):
