@@ -138,10 +138,6 @@ class IdempotentCreateHook(hooks.CommandHook):
                 raise
         self.cmd.take_action = take_action_or_unwrap
 
-    def say(self, message):
-        from idemclient import output
-        output.say(self.cmd.app, message)
-
     def after(self, parsed_args, return_code):
         if self._invocation is None:
             return return_code

@@ -34,7 +34,4 @@ def with_outcome(result, outcome):
             len(result) != 2 or not result[0]:
         return result
     columns, data = result
-    try:
-        return tuple(columns) + (OUTCOME_COLUMN,), tuple(data) + (outcome,)
-    except TypeError:  # not sequences
-        return result
+    return tuple(columns) + (OUTCOME_COLUMN,), tuple(data) + (outcome,)

@@ -179,7 +179,7 @@ def tagged(images, scope_key, region, tag):
     listed = images.with_property(TAG_KEY, tag_key(scope_key, region, tag),
                                   hidden=True)
     if listed:
-        return sorted(listed, key=lambda body: _slot_number(body))
+        return sorted(listed, key=_slot_number)
     found = []
     for number in range(MAX_TAGGED):
         body = images.get(tag_slot_id(scope_key, region, tag, number))

@@ -147,7 +147,7 @@ def show_by_tag(journal, clients, scope, tag, now, slots=None,
                 search=True):
     """Every task with this tag in the caller's scope, as views: this
     host's entries, else the tag's slots (``reservations.tagged``, given
-    as ``slots()``: a GET per task), else, if ``search``, what the
+    as ``slots()``: one listing), else, if ``search``, what the
     cloud's resources carry (a listing per kind: how a task sent without
     a reservation is found)."""
     entries = journal.by_task_tag(scope.key, tag)

@@ -80,10 +80,13 @@ def listed(client, collection, project_id, keep, tag=None):
     """Items of one kind that ``keep`` accepts, whole, oldest first: among
     those tagged ``tag``, else among the project's."""
     if tag is not None:
-        found = client.listed(collection, {'tags': tag}, keep)
-    else:
-        found = client.listed(collection, {'project_id': project_id}, keep)
-    return sorted(found, key=lambda item: (item.get('created_at') or '',
+        return oldest_first(client.listed(collection, {'tags': tag}, keep))
+    return oldest_first(client.listed(collection,
+                                      {'project_id': project_id}, keep))
+
+
+def oldest_first(items):
+    return sorted(items, key=lambda item: (item.get('created_at') or '',
                                            item['id']))
 
 
@@ -132,10 +135,8 @@ class NeutronKind(base.WrappedCreate):
             return self.find(request)
         description = self.marked_kwargs(self._kwargs, request,
                                          False)['description']
-        return self._found(sorted(
-            self.client.listed(self.collection,
-                               {'description': description}),
-            key=lambda item: (item.get('created_at') or '', item['id'])))
+        return self._found(oldest_first(self.client.listed(
+            self.collection, {'description': description})))
 
     def _found(self, found):
         if not found:

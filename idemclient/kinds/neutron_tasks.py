@@ -103,8 +103,7 @@ class NeutronTasks(FoundByMarker):
             shorts = {neutron.short(m): m for m in markers}
             items = clients.network.listed(COLLECTIONS[operation], {
                 'project_id': project_id, 'fields': _fields(operation)})
-            for item in sorted(items, key=lambda i: (
-                    i.get('created_at') or '', i['id'])):
+            for item in neutron.oldest_first(items):
                 for key in neutron.Marks(item, operation).keys:
                     marker = key if key in markers else shorts.get(key)
                     if marker:
