@@ -118,6 +118,15 @@ class TestEveryRow(OscTestCase):
         self.assertEqual(0, code, err)
         self.assertEqual(1, len(self.creates(cloud, method, path)))
         self.assertEqual(self.outcome('existed', command), outcome_of(out))
+        if command != 'keypair create':  # its private key stays on a host
+            # Another host: found on the cloud, nothing sent.
+            code, out, err = cloud.openstack(
+                *(argv + ('--client-token', 'T', '-f', 'json')),
+                journal=os.path.join(self.home, 'other.sqlite'),
+                home=self.home)
+            self.assertEqual(0, code, err)
+            self.assertEqual(1, len(self.creates(cloud, method, path)))
+            self.assertEqual('existed', outcome_of(out))
 
     @staticmethod
     def outcome(expected, command):
