@@ -75,6 +75,21 @@ def reservation(app, parsed_args, request, say, slot_only=False):
                                     say, slot_only=slot_only)
 
 
+def retries(app, parsed_args):
+    """How often a create with a token is tried again after a transient
+    failure (``core.retry``): option, environment, clouds.yaml, default."""
+    from idemclient.clients import errors
+    from idemclient.core import retry
+    import os
+    try:
+        count = retry.retries_from(
+            getattr(parsed_args, 'retries', None),
+            app.client_manager.get_configuration(), os.environ)
+    except ValueError as exc:
+        raise errors.Refused('%s Nothing was sent.' % exc)
+    return retry.Policy(count)
+
+
 def image_client(app):
     """An ``ImageClient`` on Glance's ``/v2`` (``image_endpoint``), or
     None when the cloud has no image service."""

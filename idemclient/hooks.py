@@ -31,6 +31,14 @@ NO_RESERVATION_HELP = (
     'moment may then make two {noun}s{settled}. Also '
     '$IDEMCLIENT_RESERVATIONS=off, or "idemclient_reservations: false" in '
     'clouds.yaml.')
+RETRIES_HELP = (
+    'With --client-token or --task-tag: after no answer (a connection '
+    'error, a read timeout) or a 429, 502, 503 or 504, run the request '
+    'again this many times, looking it up first (never a blind repeat), '
+    'with growing random waits and at least what Retry-After asks; no try '
+    'starts a minute after the first. Default 2 (three tries); 0 turns '
+    'retries off. Also $IDEMCLIENT_RETRIES, or "idemclient_retries: N" in '
+    'clouds.yaml.')
 TASK_TAG_HELP = (
     'Mark the request for tracking with "openstack task show --tag '
     '<tag>" (what became of it if the response was lost). Alone, it also '
@@ -63,6 +71,8 @@ class IdempotentCreateHook(hooks.CommandHook):
                             help=TOKEN_HELP.format(noun=self.noun))
         parser.add_argument('--task-tag', metavar='<tag>',
                             help=TASK_TAG_HELP)
+        parser.add_argument('--retries', metavar='<count>',
+                            help=RETRIES_HELP)
         if self._reserves:
             parser.add_argument(
                 '--no-reservation', action='store_true',
@@ -84,10 +94,14 @@ class IdempotentCreateHook(hooks.CommandHook):
             getattr(importlib.import_module(module), function)(parsed_args)
         token = getattr(parsed_args, 'client_token', None)
         task_tag = getattr(parsed_args, 'task_tag', None)
+        from osc_lib import exceptions
         if token is None and task_tag is None:
+            if getattr(parsed_args, 'retries', None) is not None:
+                raise exceptions.CommandError(
+                    '--retries needs --client-token or --task-tag: without '
+                    'one, a create is never repeated. Nothing was sent.')
             return parsed_args
         from idemclient.core import token as tokens
-        from osc_lib import exceptions
         try:
             if token is not None:
                 tokens.validate(token)

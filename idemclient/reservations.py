@@ -343,7 +343,8 @@ class Reservation:
         if isinstance(error, errors.ApiError):
             raise errors.Unknown(
                 'Reserving the %s failed (%s). Nothing was created: run '
-                'the same command again.' % (self.request.label, error))
+                'the same command again.' % (self.request.label, error)) \
+                from error
         if error is not None:
             raise error
         decision = answer['decision']

@@ -2,12 +2,20 @@
 (``core.errors``: the cloud's own message, the status and the request id).
 The tree's other classes are re-exported for the kinds' use."""
 
+import email.utils
 import re
+import time
 
 from idemclient.core.errors import ApiError  # noqa: F401
 from idemclient.core.errors import IdemError  # noqa: F401
 from idemclient.core.errors import Refused  # noqa: F401
 from idemclient.core.errors import Unknown  # noqa: F401
+
+
+# The statuses that say "not now" rather than "no": a gateway that found
+# no service or gave up waiting for it (502, 503, 504), too many requests
+# (429). A 500 is the service's own failure, not retried.
+TRANSIENT_STATUSES = (429, 502, 503, 504)
 
 
 def request_id_of(response):
@@ -41,8 +49,26 @@ def _one_line(text):
 def raise_for_status(response, what):
     if response.status_code >= 400:
         raise ApiError('%s: %s' % (what, _cloud_message(response)),
-                       response.status_code, request_id_of(response))
+                       response.status_code, request_id_of(response),
+                       response.status_code in TRANSIENT_STATUSES,
+                       retry_after(response))
     return response
+
+
+def retry_after(response, now=None):
+    """The seconds a response's ``Retry-After`` asks to wait (a number or
+    an HTTP date), or None."""
+    value = (getattr(response, 'headers', None) or {}).get('Retry-After')
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when - (time.time() if now is None else now))
 
 
 def sdk_error(exc):
@@ -53,7 +79,18 @@ def sdk_error(exc):
     request_id = getattr(exc, 'request_id', None) or (
         request_id_of(response) if response is not None else None)
     message = getattr(exc, 'details', None) or str(exc)
-    return ApiError(_without_suffixes(message), status, request_id)
+    transient = status in TRANSIENT_STATUSES or (
+        status is None and _no_answer(exc))
+    return ApiError(_without_suffixes(message), status, request_id,
+                    transient, retry_after(response))
+
+
+def _no_answer(exc):
+    """keystoneauth's connection failure or timeout (not a TLS error:
+    that one stays until someone fixes it)."""
+    from keystoneauth1 import exceptions
+    return isinstance(exc, exceptions.ConnectionError) and \
+        not isinstance(exc, exceptions.SSLError)
 
 
 def _without_suffixes(message):

@@ -43,6 +43,12 @@ class SwapServerVolume(command.ShowOne):
                             '"openstack task show --tag <tag>" reports its '
                             'start, end or error; the same tag again does '
                             'not swap twice')
+        parser.add_argument('--retries', metavar='<count>',
+                            help='With --task-tag: after no answer or a '
+                            '429, 502, 503 or 504, run the swap\'s request '
+                            'again this many times, looking it up first '
+                            '(default 2; 0: none; also $IDEMCLIENT_RETRIES '
+                            'or "idemclient_retries" in clouds.yaml)')
         parser.add_argument('--wait', action='store_true',
                             help='Wait for the swap to end')
         return parser
@@ -57,6 +63,10 @@ class SwapServerVolume(command.ShowOne):
                 tokens.validate(tag, 'task tag')
             except tokens.InvalidToken as exc:
                 raise exceptions.CommandError('%s. Nothing was sent.' % exc)
+        elif parsed_args.retries is not None:
+            raise exceptions.CommandError(
+                '--retries needs --task-tag: without it, the swap is never '
+                'repeated. Nothing was sent.')
         manager = self.app.client_manager
         compute = compute_api.ComputeClient(manager.compute)
         with boundary.translated():
@@ -80,7 +90,8 @@ class SwapServerVolume(command.ShowOne):
                     swap_kind.SwapKind(compute, server_id, old_id, new_id),
                     self.say, reservation=context.reservation(
                         self.app, parsed_args, request, self.say,
-                        slot_only=True))
+                        slot_only=True),
+                    retries=context.retries(self.app, parsed_args))
                 request_id, entry = None, self._entry(request)
             observation = self._observe(compute, server_id, request_id,
                                         entry, parsed_args.wait)

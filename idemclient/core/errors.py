@@ -29,21 +29,34 @@ class Refused(IdemError):
 
 
 class Unknown(IdemError):
-    """Sent, with no clear answer: the same command finds out."""
+    """Sent, with no clear answer (``sent``: the create itself), or the
+    cloud too busy to tell: the same command finds out."""
 
     # The exit status of a command that ends so (sysexits' EX_TEMPFAIL):
     # "run it again", distinct from 1 for shell loops and Ansible.
     exit_status = 75
 
+    def __init__(self, message, sent=False):
+        super().__init__(message)
+        self.sent = sent
+
 
 class ApiError(IdemError):
-    """A call the cloud answered with an error (or did not answer)."""
+    """A call the cloud answered with an error (or did not answer).
 
-    def __init__(self, message, status_code=None, request_id=None):
+    ``transient``: no answer (a connection error, a read timeout), a
+    gateway's 502/503/504 or a 429: the same call may well succeed later
+    (``core.retry``); ``retry_after``: the seconds the cloud asked to wait
+    (its ``Retry-After``), or None."""
+
+    def __init__(self, message, status_code=None, request_id=None,
+                 transient=False, retry_after=None):
         super().__init__(message)
         self.message = message
         self.status_code = status_code
         self.request_id = request_id
+        self.transient = transient
+        self.retry_after = retry_after
 
     def __str__(self):
         text = self.message

@@ -40,6 +40,7 @@ from idemclient.core import errors
 from idemclient.core import failpoints
 from idemclient.core import fingerprint as fp
 from idemclient.core import journal as journal_mod
+from idemclient.core import retry
 from idemclient.core import token as tokens
 
 LOG = logging.getLogger(__name__)
@@ -156,7 +157,7 @@ def capitalised(text):
 
 
 def run_once(journal_path, request, kind, say, coordination_url=None,
-             reservation=None):
+             reservation=None, retries=None):
     """Create through ``kind`` at most once for ``request``; return what
     OSC expects from its create call.
 
@@ -164,8 +165,38 @@ def run_once(journal_path, request, kind, say, coordination_url=None,
     they are off) is taken once the attempt is journaled: only its holder
     sends the create. A kind with a ``settlement`` left after its create
     (a decision still owed) is handed the coordination lock, to release
-    once decided.
+    once decided. ``retries`` (a ``core.retry.Policy``; None: no retry)
+    runs the whole decision again after a transient failure.
     """
+    def attempt(sent):
+        return _run_once(journal_path, request, kind,
+                         _AfterLostAnswer(say) if sent else say,
+                         coordination_url, reservation)
+    return (retries or retry.Policy(0)).run(attempt, say,
+                                            capitalised(request.label))
+
+
+class _AfterLostAnswer:
+    """``say`` for a try after one whose create was sent and lost its
+    answer: the resource it finds is what this command created."""
+
+    def __init__(self, say):
+        self._say = say
+
+    def __call__(self, message):
+        self._say(message)
+
+    @property
+    def outcome(self):
+        return getattr(self._say, 'outcome', None)
+
+    @outcome.setter
+    def outcome(self, value):
+        tell(self._say, CREATED if value == EXISTED else value)
+
+
+def _run_once(journal_path, request, kind, say, coordination_url,
+              reservation):
     def waiting():
         say('Waiting for another run with the same %s to finish...'
             % request.label)
@@ -339,6 +370,9 @@ def _send(journal, request, kind, entry, say, reservation):
     try:
         result, resource_ids, cloud_request_id = kind.send(entry)
     except errors.ApiError as exc:
+        if exc.status_code == 429:  # not now: nothing was made
+            journal.mark_failed(entry.uuid, str(exc))
+            raise
         if exc.status_code and 400 <= exc.status_code < 500:
             found = _look_again(kind, request)
             LOG.debug('%s: refused (%s); looked again and found %s',
@@ -350,10 +384,10 @@ def _send(journal, request, kind, entry, say, reservation):
                 return _take(journal, request, kind, entry, found, say)
             journal.mark_failed(entry.uuid, str(exc))
             raise
-        say('The outcome of the create is unknown (%s). Run the same '
+        raise errors.Unknown(
+            'The outcome of the create is unknown (%s). Run the same '
             'command again: it will find out, and create nothing twice.'
-            % exc)
-        raise errors.Unknown(str(exc)) from exc
+            % exc, sent=True) from exc
     failpoints.hit('after-response')
     LOG.debug('%s: created %s (cloud request id %s)', request.label,
               resource_ids if resource_ids is not None else

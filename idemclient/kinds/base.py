@@ -77,7 +77,8 @@ class WrappedCreate(contract.Kind):
             context.journal_path(app), request, kind, say,
             context.coordination_url(app),
             context.reservation(app, parsed_args, request, say,
-                                slot_only=not cls.reserves))
+                                slot_only=not cls.reserves),
+            context.retries(app, parsed_args))
 
     def marked(self, kwargs):
         """The create call's arguments with the request's markers."""

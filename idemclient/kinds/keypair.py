@@ -174,7 +174,8 @@ class HookedCreate(contract.Invocation):
             return idempotent.run_once(
                 context.journal_path(app), request, self.kind, say,
                 reservation=context.reservation(app, parsed_args, request,
-                                                say, slot_only=True))
+                                                say, slot_only=True),
+                retries=context.retries(app, parsed_args))
 
         wrapping.wrap_create(compute, 'create_keypair', create_keypair)
 

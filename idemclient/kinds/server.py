@@ -257,7 +257,7 @@ class Invocation(contract.Invocation):
 
     def __init__(self, compute, journal_path, scope_of, client_token,
                  task_tag, say, settle_seconds, coordination_url, wait,
-                 reservation_for=lambda request: None):
+                 reservation_for=lambda request: None, retries=None):
         self.compute = compute
         self._create = compute.create_server
         self._get = compute.get_server
@@ -269,6 +269,7 @@ class Invocation(contract.Invocation):
         self.coordination_url = coordination_url
         self.wait = wait
         self.reservation_for = reservation_for
+        self.retries = retries
         self.settlement = None
 
     def install(self):
@@ -290,7 +291,8 @@ class Invocation(contract.Invocation):
                           self.settle_seconds, self.say)
         result = idempotent.run_once(self.journal_path, request, kind,
                                      self.say, self.coordination_url,
-                                     self.reservation_for(request))
+                                     self.reservation_for(request),
+                                     self.retries)
         self.settlement = kind.settlement
         if self.settlement is not None:
             self.settlement.journal_path = self.journal_path
@@ -323,6 +325,7 @@ def install(app, parsed_args, token, task_tag, say):
         lambda: context.scope_of(app, compute), token, task_tag, say,
         context.settle_seconds(app), context.coordination_url(app),
         getattr(parsed_args, 'wait', False),
-        lambda request: context.reservation(app, parsed_args, request, say))
+        lambda request: context.reservation(app, parsed_args, request, say),
+        context.retries(app, parsed_args))
     invocation.install()
     return invocation

@@ -135,6 +135,16 @@ class TestBefore(HookTestCase):
             self.assertEqual([], self.compute.method_calls)
             self.assertFalse(os.path.exists(self.journal))
 
+    def test_retries_without_a_token_are_refused_before_anything(self):
+        _, hook, args = self.parse(['--retries', '3', '--flavor', 'f', 's'])
+        exc = self.assertRaises(exceptions.CommandError, hook.before, args)
+        self.assertEqual('--retries needs --client-token or --task-tag: '
+                         'without one, a create is never repeated. Nothing '
+                         'was sent.', str(exc))
+        self.assertEqual([], self.compute.method_calls)
+        self.assertIs(self.original_create_server,
+                      self.compute.create_server)
+
     def test_token_wraps_this_invocations_create_only(self):
         _, hook, args = self.parse(['--client-token', 'T', '--flavor', 'f',
                                     's'])

@@ -225,11 +225,11 @@ class TestRunOnce(testtools.TestCase):
 
     def test_lost_response_stays_pending_and_retry_finds_it(self):
         self.cloud.lose_response = True
-        self.assertRaises(IdemError, self.run_once)
+        exc = self.assertRaises(errors.Unknown, self.run_once)
         self.assertEqual('pending', self.entry().state)
         self.assertEqual('The outcome of the create is unknown (read '
                          'timeout). Run the same command again: it will find '
-                         'out, and create nothing twice.', self.said[-1])
+                         'out, and create nothing twice.', str(exc))
         self.cloud.lose_response = False
         self.assertEqual('found:id1', self.run_once())
         self.assertEqual(1, len(self.cloud.posts))

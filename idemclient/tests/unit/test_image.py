@@ -48,7 +48,8 @@ class ImageTestCase(fake.GlanceTestCase):
         """``openstack image create`` as OSC calls the SDK, hook installed;
         a fresh proxy each time, as each command gets."""
         self.connect()
-        image_kind.install(self.app(journal_path), mock.Mock(id=None), token,
+        image_kind.install(self.app(journal_path),
+                           mock.Mock(id=None, retries=None), token,
                            task_tag, self.said.append)
         args = dict(name='img1', allow_duplicates=True,
                     container_format='bare', disk_format='raw',
@@ -246,7 +247,8 @@ class TestServerImage(ImageTestCase):
     def snapshot(self, token='T', task_tag=None, journal_path=None,
                  metadata=None):
         self.connect()
-        server_image.install(self.app(journal_path), mock.Mock(), token,
+        server_image.install(self.app(journal_path),
+                             mock.Mock(retries=None), token,
                              task_tag, self.said.append)
         return self.connection.compute.create_server_image(
             SERVER, 'snap1', metadata)
@@ -419,7 +421,7 @@ class TestImageTasks(ImageTestCase):
         compute.instance_actions.assert_called_once_with(SERVER)
 
     def snapshot_of_a_failure(self):
-        server_image.install(self.app(), mock.Mock(), 'T', None,
+        server_image.install(self.app(), mock.Mock(retries=None), 'T', None,
                              self.said.append)
         image = self.connection.compute.create_server_image(SERVER, 's', {})
         self.glance.delete(image.id)

@@ -103,4 +103,5 @@ class TestLayers(testtools.TestCase):
 STDLIB = {'collections', 'contextlib', 'dataclasses', 'datetime', 'email',
           'fcntl', 'hashlib', 'json', 'os', 're', 'signal', 'socket',
           'sqlite3', 'tempfile', 'time', 'urllib', 'uuid', 'typing',
-          'abc', 'logging', 'functools', 'itertools', 'math', 'threading'}
+          'abc', 'logging', 'functools', 'itertools', 'math', 'threading',
+          'random'}

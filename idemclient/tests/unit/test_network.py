@@ -37,7 +37,8 @@ class NetworkTestCase(fake.NeutronTestCase):
     def install(self, kind_module, token='T', task_tag=None):
         """The proxy's create call with the kind's hook installed."""
         app = shared.fake_app(self.journal.path, network=self.proxy)
-        kind_module.install(app, mock.Mock(), token, task_tag, print)
+        kind_module.install(app, mock.Mock(retries=None), token, task_tag,
+                            print)
         return getattr(self.proxy, kind_module.install.__self__.create_call)
 
     def entries(self):

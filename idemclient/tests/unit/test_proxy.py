@@ -1,9 +1,11 @@
 """The functional tests' proxy: its gather rule is what shows a race real,
 so it must tell hosts that overlapped from hosts that ran in turn."""
 
+import http.client
 import http.server
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import fixtures
@@ -94,3 +96,30 @@ class TestGate(ProxyTestCase):
         self.proxy.open_gate()
         thread.join(30)
         self.assertEqual([201], answered)
+
+
+class TestAnswerAndTimes(ProxyTestCase):
+    """An answer rule stands in for the cloud; ``times`` limits a rule."""
+
+    def test_answered_requests_never_reach_the_cloud(self):
+        self.proxy.rule('POST', r'/things$', 'answer', times=2, status=503,
+                        headers={'Retry-After': '4'})
+        errors = []
+        for _ in range(2):
+            try:
+                self.post()
+            except urllib.error.HTTPError as exc:
+                errors.append((exc.code, exc.headers.get('Retry-After')))
+        self.assertEqual([(503, '4'), (503, '4')], errors)
+        self.assertEqual(201, self.post())
+        # The upstream answers 201: only the third was forwarded.
+        self.assertEqual([503, 503, 201],
+                         self.proxy.statuses('POST', r'/things$'))
+        self.assertEqual(['answer', 'answer', 'pass'],
+                         [action for *_, action in self.proxy.seen])
+
+    def test_a_drop_rule_with_times_drops_only_that_many(self):
+        self.proxy.rule('POST', r'/things$', 'drop', times=1)
+        self.assertRaises(http.client.RemoteDisconnected, self.post)
+        self.assertEqual(201, self.post())
+        self.assertEqual([201, 201], self.proxy.statuses('POST', r'/things$'))

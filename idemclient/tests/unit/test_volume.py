@@ -46,7 +46,7 @@ class VolumeTestCase(cinder.CinderTestCase):
         volume.get_endpoint_data = self.adapter.get_endpoint_data
         original = getattr(volume, create_call)
         app = shared.fake_app(self.journal_path, volume=volume)
-        kind_module.install(app, mock.Mock(), 'T', None, print)
+        kind_module.install(app, mock.Mock(retries=None), 'T', None, print)
         return volume, original
 
     def listed(self, *volumes):
