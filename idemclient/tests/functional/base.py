@@ -49,6 +49,11 @@ def compute_endpoint(user='admin'):
                                           interface='public')
 
 
+def image_endpoint(user='admin'):
+    return session_for(user).get_endpoint(service_type='image',
+                                          interface='public')
+
+
 def osc_env(user, journal, extra=None):
     name, password, project = USERS[user]
     env = {k: v for k, v in os.environ.items()

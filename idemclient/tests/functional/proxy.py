@@ -9,7 +9,10 @@ matching requests before they go on, until ``count`` of them are held at
 once, and then lets them all go: proof that that many clients were at that
 step together, not one after another (``gathered`` says how many were).
 A *gate* rule holds matching requests before they go on until the test
-calls ``open_gate()`` (``gated`` counts them).
+calls ``open_gate()`` (``gated`` counts them). An *answer* rule answers
+matching requests itself with a ``status`` (and ``headers``), without
+forwarding them: the cloud never sees them. A rule given ``times``
+applies to that many matching requests, and lets the later ones pass.
 """
 
 import http.client
@@ -63,10 +66,15 @@ class Proxy:
     def url(self, path=''):
         return 'http://127.0.0.1:%d%s' % (self.port, path)
 
-    def rule(self, method, path_regex, action, count=None):
-        """action: 'count', 'hold', 'drop', 'gather' (with ``count``) or
-        'gate'; the first matching rule wins."""
-        self.rules.append((method, re.compile(path_regex), action, count))
+    def rule(self, method, path_regex, action, count=None, times=None,
+             status=None, headers=None):
+        """action: 'count', 'hold', 'drop', 'gather' (with ``count``),
+        'gate' or 'answer' (with ``status``, ``headers``); the first
+        matching rule wins; one with ``times`` only for that many."""
+        self.rules.append({'method': method, 'path': re.compile(path_regex),
+                           'action': action, 'count': count,
+                           'times': times, 'status': status,
+                           'headers': headers or {}})
 
     def count(self, method, path_regex):
         return len(self.statuses(method, path_regex))
@@ -88,10 +96,16 @@ class Proxy:
         self.server.server_close()
 
     def _action(self, method, path):
-        for rule_method, pattern, action, count in self.rules:
-            if rule_method == method and pattern.search(path):
-                return action, count
-        return 'pass', None
+        with self._lock:
+            for rule in self.rules:
+                if rule['method'] != method or not rule['path'].search(path):
+                    continue
+                if rule['times'] is not None:
+                    if rule['times'] <= 0:
+                        continue
+                    rule['times'] -= 1
+                return rule
+        return {'action': 'pass', 'count': None}
 
     def open_gate(self):
         """Let the requests a gate rule holds, and any later, go on."""
@@ -117,7 +131,11 @@ class Proxy:
         body = handler.rfile.read(length) if length else None
         headers = {k: v for k, v in handler.headers.items()
                    if k.lower() not in HOP_BY_HOP}
-        action, count = self._action(handler.command, handler.path)
+        rule = self._action(handler.command, handler.path)
+        action, count = rule['action'], rule['count']
+        if action == 'answer':
+            self._answer(handler, rule)
+            return
         if action == 'gather':
             self._gather(count)
         elif action == 'gate':
@@ -147,3 +165,17 @@ class Proxy:
         handler.end_headers()
         if handler.command != 'HEAD':
             handler.wfile.write(data)
+
+    def _answer(self, handler, rule):
+        """Answer for the cloud, which never sees the request."""
+        with self._lock:
+            self.seen.append((handler.command, handler.path,
+                              rule['status'], 'answer'))
+        data = b'{"message": "answered by the test proxy"}'
+        handler.send_response_only(rule['status'])
+        for key, value in rule['headers'].items():
+            handler.send_header(key, value)
+        handler.send_header('Content-Type', 'application/json')
+        handler.send_header('Content-Length', str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)

@@ -179,7 +179,8 @@ class TestKeypairToken(KeypairTestCase):
             proxy.rule('POST', r'/os-keypairs$', 'drop')
             lost = self.osc('keypair', 'create', '--client-token', token,
                             name, env={'OS_COMPUTE_ENDPOINT_OVERRIDE':
-                                       proxy.url('/v2.1')})
+                                       proxy.url('/v2.1'),
+                                       'IDEMCLIENT_RETRIES': '0'})
         self.assertEqual(75, lost.returncode, lost.stderr)  # run it again
         self.assertNotIn('PRIVATE KEY', lost.stdout)
         cloud = self.keypair(name)

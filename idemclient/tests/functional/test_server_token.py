@@ -191,7 +191,8 @@ class TestServerToken(base.FunctionalTestCase):
             proxy.rule('POST', r'/servers$', 'drop')
             lost = self.osc(*(base.CREATE + ('--client-token', token, name)),
                             env={'OS_COMPUTE_ENDPOINT_OVERRIDE':
-                                 proxy.url('/v2.1')})
+                                 proxy.url('/v2.1'),
+                                 'IDEMCLIENT_RETRIES': '0'})
         # 75: "run the same command again" (sysexits EX_TEMPFAIL), not 1
         self.assertEqual(75, lost.returncode, lost.stdout)
         self.assertTrue(lost.stderr.startswith(
