@@ -134,3 +134,24 @@ class TestServerRetries(base.FunctionalTestCase):
             'server', 'list', '--name', '^%s$' % name, '-f', 'json')).stdout)
         self.addCleanup(self.osc, 'server', 'delete', made['id'])
         self.assertEqual([made['id']], [s['ID'] for s in servers])
+
+
+class TestReadTimeout(test_network_token.NeutronTestCase):
+    """A read timeout (``api_timeout``: the cloud acted, its answer is
+    late): the retry finds what the first create made."""
+
+    def test_a_read_timeout_is_retried_and_the_create_found(self):
+        text, token = 'late ' + self.uid, 'rt-late-' + self.uid
+        with proxy_mod.Proxy(self.endpoint()) as proxy:
+            proxy.rule('POST', r'/networks$', 'hold', times=1)
+            run = self.assertOK(self.osc(
+                'network', 'create', '--description', text,
+                '--client-token', token, 'rt-' + self.uid, '-f', 'json',
+                env=dict(self.endpoint_via(proxy), OS_API_TIMEOUT='3')))
+            self.assertEqual([201], proxy.statuses('POST', r'/networks$'))
+        [line] = [line for line in run.stderr.splitlines()
+                  if RETRY_LINE in line]
+        self.assertIn('timed out', line)
+        made = json.loads(run.stdout)
+        self.assertEqual('created', made['idemclient_outcome'])
+        self.assertOneItem('networks', text, made['id'])
