@@ -103,10 +103,7 @@ class IdempotentCreateHook(hooks.CommandHook):
             return parsed_args
         from idemclient.core import token as tokens
         try:
-            if token is not None:
-                tokens.validate(token)
-            if task_tag is not None:
-                tokens.validate(task_tag, 'task tag')
+            tokens.validate_given(token, task_tag)
         except tokens.InvalidToken as exc:
             raise exceptions.CommandError('%s. Nothing was sent.' % exc)
         from idemclient import output

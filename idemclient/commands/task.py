@@ -25,7 +25,10 @@ from idemclient import tasks
 STATE_HELP = ' '.join('%s: %s' % kv for kv in tasks.STATES.items())
 
 
-class _TaskCommand:
+class TaskReader:
+    """What the task commands (and ``idemclient.api.task``) read through:
+    the cloud's clients, made on first use, the scope and the journal.
+    Needs ``app``: OSC's, or the API's stand-in."""
 
     def compute(self):
         return compute_api.ComputeClient(self.app.client_manager.compute)
@@ -111,7 +114,7 @@ def _formatted(fields):
     return tuple(tasks.COLUMNS), tuple(fields[c] for c in tasks.COLUMNS)
 
 
-class ShowTask(_TaskCommand, command.ShowOne):
+class ShowTask(TaskReader, command.ShowOne):
     """Show what became of a request, even if its response was lost."""
 
     def get_description(self):
@@ -188,7 +191,7 @@ HEADINGS = {'uuid': 'ID', 'operation': 'Task', 'state': 'State',
             'created': 'Start Time', 'error': 'Error'}
 
 
-class ListTask(_TaskCommand, command.Lister):
+class ListTask(TaskReader, command.Lister):
     """List this host's recorded requests in this project, newest first.
 
     The state is the journal's (pending, done, failed); "openstack task
@@ -218,7 +221,7 @@ class ListTask(_TaskCommand, command.Lister):
         return tuple(HEADINGS[c] for c in columns), rows
 
 
-class ResumeTask(_TaskCommand, command.Lister):
+class ResumeTask(TaskReader, command.Lister):
     """Find out what became of pending requests and record it.
 
     Run it after a crash: creates are looked up on the cloud in batches.
@@ -272,7 +275,7 @@ def parse_duration(text):
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
-class PruneTask(_TaskCommand, command.Command):
+class PruneTask(TaskReader, command.Command):
     """Remove finished (done or failed) entries from the local journal,
     and the reservations they hold.
 

@@ -36,6 +36,14 @@ def validate(token, what='client token'):
     return token
 
 
+def validate_given(client_token, task_tag):
+    """Check whichever of a request's token and task tag were given."""
+    if client_token is not None:
+        validate(client_token)
+    if task_tag is not None:
+        validate(task_tag, 'task tag')
+
+
 def _sha256(*parts):
     return hashlib.sha256('\0'.join(parts).encode()).hexdigest()
 
