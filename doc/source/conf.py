@@ -14,7 +14,11 @@ copyright = '2026, idemclient developers'
 extensions = [
     'cliff.sphinxext',
     'hook_options',
+    'sphinx.ext.autodoc',
 ]
+
+# The Python API's page reads its signatures and docstrings from the code.
+autodoc_member_order = 'bysource'
 
 # autoprogram-cliff: commands are shown as "openstack <command>".
 autoprogram_cliff_application = 'openstack'

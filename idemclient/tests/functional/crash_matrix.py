@@ -68,8 +68,9 @@ class SetsAsSets:
         self.assertEqual(1, len(self.held(name)), self.held(name))
 
 
-class CrashMatrix(SetsAsSets):
-    """A mixin (with ``SetsAsSets``); the test case gives ``collection``
+class CrashMatrix:
+    """A mixin (every command's with ``SetsAsSets``); the test case gives
+    ``collection``
     (the POST's path), ``create_args(name, token)``, ``make(name, token,
     env=...)``, ``held(name)`` (the ids of what the cloud holds for
     ``name``, whatever its state), ``assertCreatedOnce(name, token,
@@ -82,6 +83,10 @@ class CrashMatrix(SetsAsSets):
 
     def before_trial(self):
         """What must be so before each trial (a source volume free)."""
+
+    def start_create(self, name, token, env):
+        """The create, started (a ``Popen`` in a session of its own)."""
+        return self.start_osc(*self.create_args(name, token), env=env)
 
     def _kill_at(self, point, name, token):
         killed = self.make(name, token, env={'IDEMCLIENT_FAILPOINT': point})
@@ -119,8 +124,8 @@ class CrashMatrix(SetsAsSets):
             token = 'tok-%s-%d' % (self.uid, trial)
             with proxy_mod.Proxy(self.proxy_upstream()) as proxy:
                 proxy.rule('POST', r'/%s$' % self.collection, 'hold')
-                proc = self.start_osc(*self.create_args(name, token),
-                                      env=self.endpoint_via(proxy))
+                proc = self.start_create(name, token,
+                                         self.endpoint_via(proxy))
                 self.assertTrue(proxy.acted.wait(120), 'POST never left')
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()

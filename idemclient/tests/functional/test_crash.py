@@ -17,7 +17,7 @@ BUILD_KEY = 'idemclient-test:build-seconds'
 BUILD_SECONDS = 15
 
 
-class TestCrashMatrix(crash_matrix.CrashMatrix,
+class TestCrashMatrix(crash_matrix.CrashMatrix, crash_matrix.SetsAsSets,
                       crash_matrix.OneCreateAcrossHosts,
                       base.FunctionalTestCase):
 

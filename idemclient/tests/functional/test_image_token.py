@@ -71,7 +71,8 @@ class ImageTestCase(base.FunctionalTestCase):
         return {'OS_IMAGE_ENDPOINT_OVERRIDE': proxy.url('/')}
 
 
-class TestImageCreate(ImageTestCase, crash_matrix.CrashMatrix):
+class TestImageCreate(ImageTestCase, crash_matrix.CrashMatrix,
+                      crash_matrix.SetsAsSets):
 
     collection = 'images'
     unordered_args = (('--tag', 'a', '--tag', 'b', '--tag', 'c'),
@@ -207,6 +208,7 @@ class TestImageCreate(ImageTestCase, crash_matrix.CrashMatrix):
 
 
 class TestServerImage(ImageTestCase, crash_matrix.CrashMatrix,
+                      crash_matrix.SetsAsSets,
                       crash_matrix.OneCreateAcrossHosts):
 
     collection = r'servers/[^/]+/action'

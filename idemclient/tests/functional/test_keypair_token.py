@@ -40,7 +40,8 @@ class KeypairTestCase(base.FunctionalTestCase):
                        k['keypair']['public_key'].split()[2:])]
 
 
-class TestKeypairCrash(crash_matrix.CrashMatrix, KeypairTestCase):
+class TestKeypairCrash(crash_matrix.CrashMatrix, crash_matrix.SetsAsSets,
+                       KeypairTestCase):
     """The crash matrix for the one kind whose journal holds a secret (the
     generated private key): one key on the cloud, and one private key
     file, mode 0600, matching it and never rewritten with another key."""

@@ -16,6 +16,8 @@ from idemclient.tests.functional import proxy as proxy_mod
 
 class NeutronTestCase(base.FunctionalTestCase):
 
+    collection = None  # the kind's REST collection, where a case has one
+
     def network_api(self, method, path, user='admin', **kwargs):
         sess = base.session_for(user)
         return sess.request(self.endpoint(user) + '/v2.0' + path, method,
@@ -49,8 +51,18 @@ class NeutronTestCase(base.FunctionalTestCase):
             collection, text, user)], 'duplicate or lost %s for %r' % (
                 collection, text))
 
+    # What the crash matrix asks of a case (``crash_matrix.CrashMatrix``).
+    def assertCreatedOnce(self, text, token, item_id):
+        self.assertOneItem(self.collection, text, item_id)
 
-class NeutronKindTests(crash_matrix.CrashMatrix,
+    def held(self, text):
+        return [i['id'] for i in self.described(self.collection, text)]
+
+    def proxy_upstream(self):
+        return self.endpoint()
+
+
+class NeutronKindTests(crash_matrix.CrashMatrix, crash_matrix.SetsAsSets,
                        crash_matrix.OneCreateAcrossHosts):
     """Per kind: retries and another host, another project, bad tokens,
     8 processes, and the crash matrix (a mixin, so that it is not
@@ -128,15 +140,6 @@ class NeutronKindTests(crash_matrix.CrashMatrix,
         self.assertEqual(1, posts)
         self.assertEqual(1, len(set(outputs)), outputs)
         self.assertOneItem(self.collection, text, outputs[0])
-
-    def assertCreatedOnce(self, text, token, item_id):
-        self.assertOneItem(self.collection, text, item_id)
-
-    def held(self, text):
-        return [i['id'] for i in self.described(self.collection, text)]
-
-    def proxy_upstream(self):
-        return self.endpoint()
 
 
 class TestNetworkToken(NeutronKindTests, NeutronTestCase):

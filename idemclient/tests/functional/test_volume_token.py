@@ -130,7 +130,7 @@ class TestVolumeToken(VolumeTestCase):
                           fields['resource']))
 
 
-class CinderKindTests(crash_matrix.CrashMatrix,
+class CinderKindTests(crash_matrix.CrashMatrix, crash_matrix.SetsAsSets,
                       crash_matrix.OneCreateAcrossHosts):
     """A kind made from a source volume; subclasses say which (a mixin, so
     that it is not collected as a test case of its own); the crash matrix
