@@ -139,7 +139,7 @@ def create(conn, kind: str, *, client_token: typing.Optional[str] = None,
     app = _App(conn, journal)
     say = _Say(progress)
     attrs = as_the_command_sends(kind, attrs)
-    args = _arguments(kind, attrs, retries, reservations)
+    args = _arguments(attrs, retries, reservations)
     with _ONE_AT_A_TIME:
         try:
             module = __import__(row.module, fromlist=['install'])
@@ -203,15 +203,14 @@ class _Say:
         self._progress(message)
 
 
-def _arguments(kind, attrs, retries, reservations):
+def _arguments(attrs, retries, reservations):
     """The parsed options a kind reads (``--no-reservation``,
     ``--retries``, and the few a command has of its own)."""
-    args = types.SimpleNamespace(
+    return types.SimpleNamespace(
         no_reservation=not reservations,
         retries=None if retries is None else str(retries), wait=False,
         id=None, public_key=attrs.get('public_key') or None,
         private_key=None)
-    return args
 
 
 class _ClientManager:
