@@ -259,3 +259,41 @@ class TestRegions(OscTestCase):
                                   hashlib.sha256(b'T').hexdigest()[:45])
         self.assertEqual([{short_form(legacy)}],
                          self.markers_of_network_creates(cloud))
+
+
+class TestCloudsYaml(OscTestCase):
+    """idemclient's keys in the cloud's ``clouds.yaml`` entry reach it
+    through OSC's own configuration (``--os-cloud``)."""
+
+    def run_in_cloud(self, cloud, entry, *argv):
+        path = os.path.join(self.home, 'clouds.yaml')
+        with open(path, 'w') as f:
+            f.write('clouds:\n  local:\n    auth:\n      auth_url: %s\n%s'
+                    % (osc_cloud.KEYSTONE, ''.join(
+                        '    %s: %s\n' % item for item in entry.items())))
+        return cloud.openstack('--os-cloud', 'local', *argv,
+                               journal=self.journal, home=self.home,
+                               env={'OS_CLIENT_CONFIG_FILE': path})
+
+    def test_a_bad_retries_value_is_refused_before_sending(self):
+        cloud = self.useFixture(osc_cloud.Cloud())
+        code, out, err = self.run_in_cloud(
+            cloud, {'idemclient_retries': 'many'}, 'network', 'create',
+            '--client-token', 'T', 'w1')
+        self.assertEqual(1, code)
+        self.assertIn('idemclient_retries in clouds.yaml must be a whole '
+                      'number from 0 to 10', err)
+        self.assertEqual([], self.creates(cloud, 'POST', '/v2.0/networks'))
+
+    def test_the_retries_it_gives_are_made(self):
+        cloud = self.useFixture(osc_cloud.Cloud())
+        cloud.mock.post(osc_cloud.NEUTRON + '/v2.0/networks',
+                        status_code=503, json={'message': 'busy'})
+        code, out, err = self.run_in_cloud(
+            cloud, {'idemclient_retries': 1}, 'network', 'create',
+            '--client-token', 'T', 'w1')
+        self.assertEqual(75, code, err)
+        self.assertEqual(2, len(self.creates(cloud, 'POST',
+                                             '/v2.0/networks')))
+        self.assertEqual(1, err.count('trying again in'), err)
+        self.assertIn('After 2 tries', err)
