@@ -186,9 +186,10 @@ backend_url = file://{c}/lock
 enforce_new_defaults = True
 """
 
-# Neutron's API alone: ML2 without mechanism drivers (so no agents; ports
-# stay DOWN and unbound, routers unscheduled), RPC casts into the in-memory
-# fake:/ transport, nothing told to Nova. neutron_app.py builds the schema.
+# Neutron's API alone, no agents: ML2 with one mechanism driver of our own
+# that binds every port at once (bindall.py: Nova's boots get bound, ACTIVE
+# ports), routers unscheduled, RPC casts into the in-memory fake:/
+# transport, nothing told to Nova. neutron_app.py builds the schema.
 NEUTRON_CONF = """[DEFAULT]
 log_file = {n}/neutron.log
 use_stderr = False
@@ -207,7 +208,7 @@ notify_nova_on_port_data_changes = False
 [ml2]
 type_drivers = flat,vlan
 project_network_types = vlan
-mechanism_drivers =
+mechanism_drivers = bindall
 extension_drivers = port_security,tag_ports_during_bulk_creation
 [ml2_type_flat]
 flat_networks = public

@@ -50,6 +50,7 @@ import nova.api.auth  # noqa: E402,H306
 import nova.conf  # noqa: E402
 from nova import exception  # noqa: E402
 import nova.image.glance  # noqa: E402
+import nova.network.neutron  # noqa: E402
 from nova.virt import fake  # noqa: E402
 
 # The API fixture stubs the context factory with a header-only fake.
@@ -57,6 +58,8 @@ _REAL_CREATE_CONTEXT = nova.api.auth.NovaKeystoneContext.__dict__[
     '_create_context']
 # GlanceFixture stubs the image service with its in-memory one.
 _REAL_IMAGE_SERVICE = nova.image.glance.get_default_image_service
+# NeutronFixture stubs Neutron's client with its in-memory one.
+_REAL_NEUTRON_CLIENT = nova.network.neutron.get_client
 _FAKE_SNAPSHOT = fake.FakeDriver.snapshot
 _FAKE_SPAWN = fake.FakeDriver.spawn
 SNAPSHOT_KEY = 'idemclient-test:snapshot'
@@ -135,11 +138,41 @@ class Harness(integrated_helpers._IntegratedTestBase):
             'nova.image.glance.get_default_image_service',
             _REAL_IMAGE_SERVICE))
         self.flags(api_servers=[self.opts.glance_url], group='glance')
+        self._use_real_neutron()
         self.useFixture(fixtures.MonkeyPatch(
             'nova.virt.fake.FakeDriver.snapshot', _snapshot))
         self.useFixture(fixtures.MonkeyPatch(
             'nova.virt.fake.FakeDriver.spawn', _spawn))
         super()._setup_services()   # the paste app is loaded here
+
+    def _use_real_neutron(self):
+        """Ports from the local cloud's real Neutron (found in the
+        catalog), with the nova user (admin and service) for what Nova
+        asks as a service: binding a port to this host, and the service
+        token with a user's requests. The fake driver waits for no
+        vif-plugged event."""
+        from keystoneauth1 import loading as ks_loading
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.network.neutron.get_client', _REAL_NEUTRON_CLIENT))
+        nova.conf.CONF.register_opts(
+            ks_loading.get_auth_plugin_conf_options('password'),
+            group='neutron')
+        self.flags(group='neutron', auth_type='password',
+                   auth_url=self.opts.keystone_url, username='nova',
+                   password='novapass', project_name='service',
+                   user_domain_name='Default', project_domain_name='Default',
+                   region_name='RegionOne', valid_interfaces=['public'])
+        self.flags(vif_plugging_timeout=0, vif_plugging_is_fatal=False)
+        # Neutron lets a member delete a compute port only with a service
+        # token beside the user's (its delete_port policy): Nova's own.
+        nova.conf.CONF.register_opts(
+            ks_loading.get_auth_plugin_conf_options('password'),
+            group='service_user')
+        self.flags(group='service_user', send_service_user_token=True,
+                   auth_type='password', auth_url=self.opts.keystone_url,
+                   username='nova', password='novapass',
+                   project_name='service', user_domain_name='Default',
+                   project_domain_name='Default')
 
     def _configure_authtoken(self):
         from keystoneauth1 import loading as ks_loading

@@ -80,7 +80,9 @@ def identity(auth_url, nova_port, cinder_port, neutron_port, glance_port):
 def network(auth_url):
     """As admin: the external flat network ``public`` with a subnet (no
     DHCP) and ``router1`` with its gateway on it. Members allocate
-    floating IPs from ``public``."""
+    floating IPs from ``public``. demo's network ``private`` (a /22: a
+    thousand ports for the tests' servers), shared so that every
+    project's servers boot on it, has its subnet on ``router1``."""
     sess = admin_session(auth_url)
     where = {'service_type': 'network', 'interface': 'public',
              'region_name': 'RegionOne'}
@@ -97,9 +99,19 @@ def network(auth_url):
         'name': 'public-subnet', 'network_id': public['id'], 'ip_version': 4,
         'cidr': '203.0.113.0/24', 'gateway_ip': '203.0.113.1',
         'enable_dhcp': False})
-    post('routers', 'router', {
+    router = post('routers', 'router', {
         'name': 'router1',
         'external_gateway_info': {'network_id': public['id']}})
+    # demo's tenant network, routed to public: what servers boot on.
+    demo = client.Client(session=sess).projects.find(name='demo')
+    private = post('networks', 'network', {
+        'name': 'private', 'project_id': demo.id, 'shared': True})
+    subnet = post('subnets', 'subnet', {
+        'name': 'private-subnet', 'network_id': private['id'],
+        'project_id': demo.id, 'ip_version': 4, 'cidr': '10.0.0.0/22',
+        'enable_dhcp': False})
+    sess.put('/v2.0/routers/%s/add_router_interface' % router['id'],
+             json={'subnet_id': subnet['id']}, endpoint_filter=where)
 
 
 def image(auth_url):
