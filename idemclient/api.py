@@ -188,7 +188,7 @@ def task(conn, task_id: typing.Optional[str] = None, *,
     if len(found) != 1:
         raise LookupError('%s tasks with %s' % (
             len(found) or 'No', task_id or 'tag %r' % tag))
-    return {name: found[0][name] for name in tasks.COLUMNS}
+    return {name: found[0][name] for name in tasks.columns(found[0])}
 
 
 class _Say:

@@ -10,8 +10,11 @@ class Observation:
     """What the cloud shows for one request."""
 
     def __init__(self, state, resource_ids=(), error=None, action=None,
-                 final=True):
+                 final=True, ports=None):
         self.state = state
+        # A server's ports (their ids), where the task is a server's
+        # create and they were asked for; None otherwise.
+        self.ports = ports
         self.resource_ids = list(resource_ids)
         self.error = error
         self.action = action  # instance action with its events, if any

@@ -118,7 +118,18 @@ def view(entry, observation, now, tag=None, operation=None, uuid=None):
         'error': observation.error,
         'events': events,
     }
+    if observation.ports is not None:
+        fields['ports'] = list(observation.ports)
     return fields
+
+
+def columns(fields):
+    """The columns a task shows: ``COLUMNS``, and a server create's
+    ``ports`` after its resource."""
+    if 'ports' not in fields:
+        return COLUMNS
+    at = COLUMNS.index('resource') + 1
+    return COLUMNS[:at] + ('ports',) + COLUMNS[at:]
 
 
 def from_cloud(clients, scope, tag):

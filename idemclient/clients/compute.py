@@ -125,6 +125,20 @@ class ComputeClient(base.ServiceClient):
             raise sdk_error(exc)
         return server.id
 
+    def port_ids(self, server_id):
+        """The ids of the server's ports (its interface attachments, as
+        Nova knows them from Neutron); [] when it has none or is gone."""
+        try:
+            body = self._get('/servers/%s/os-interface' % server_id,
+                             'Cannot list the ports of server %s'
+                             % server_id, '2.1').json()
+        except errors.ApiError as exc:
+            if exc.status_code == 404:
+                return []
+            raise
+        return sorted(a['port_id'] for a in
+                      body.get('interfaceAttachments') or ())
+
     def instance_actions(self, server_id):
         """The server's actions, newest first (no events)."""
         return self._get('/servers/%s/os-instance-actions' % server_id,

@@ -111,7 +111,10 @@ class TaskReader:
 def _formatted(fields):
     fields = dict(fields)
     fields['events'] = format_columns.ListDictColumn(fields['events'])
-    return tuple(tasks.COLUMNS), tuple(fields[c] for c in tasks.COLUMNS)
+    if 'ports' in fields:
+        fields['ports'] = format_columns.ListColumn(fields['ports'])
+    shown = tasks.columns(fields)
+    return shown, tuple(fields[c] for c in shown)
 
 
 class ShowTask(TaskReader, command.ShowOne):

@@ -12,6 +12,7 @@ left over for long.
 
 import logging
 
+from idemclient.clients import errors
 from idemclient.contract import FoundByMarker
 from idemclient.core import converge
 from idemclient.core import registry
@@ -31,13 +32,25 @@ TAGS_PER_LOOKUP = 60
 
 def observe_servers(compute, servers, request_id=None, events=True):
     """Observation of a create whose servers were found; ``events``: also
-    fetch its instance action (two more requests)."""
+    fetch its instance action and its ports (three more requests)."""
     ids = sorted(s['id'] for s in servers)
     first = next(s for s in servers if s['id'] == ids[0])
     state, error = server_state(first)
-    action = instance_action(compute, first['id'], 'create',
-                             request_id) if events else None
-    return Observation(state, ids, error, action)
+    action = ports = None
+    if events:
+        action = instance_action(compute, first['id'], 'create', request_id)
+        ports = [port for server_id in ids
+                 for port in _ports(compute, server_id)]
+    return Observation(state, ids, error, action, ports=ports)
+
+
+def _ports(compute, server_id):
+    """The server's ports; none known when Nova cannot say."""
+    try:
+        return compute.port_ids(server_id)
+    except errors.ApiError as exc:
+        LOG.debug('No ports of server %s: %s', server_id, exc)
+        return []
 
 
 def _created(compute, servers, task_id=None):

@@ -148,8 +148,34 @@ class TestEvents(TaskTestCase):
                            'result': 'Success', 'start_time': 't0',
                            'finish_time': 't1', 'details': None}],
                          fields['events'])
-        self.assertEqual('compute 2.84', self.mock.last_request.headers[
+        [asked] = [r for r in self.mock.request_history
+                   if r.url.endswith('/os-instance-actions/req-c')]
+        self.assertEqual('compute 2.84', asked.headers[
             'OpenStack-API-Version'])
+
+    def test_a_servers_ports_are_named(self):
+        entry = self.pending('g')
+        self.servers({'id': 's1', 'status': 'ACTIVE',
+                      'tags': [entry.marker]})
+        self.mock.get(ACTIONS, json={'instanceActions': []})
+        self.mock.get(NOVA + '/servers/s1/os-interface', json={
+            'interfaceAttachments': [{'port_id': 'p2'}, {'port_id': 'p1'}]})
+        fields = tasks.view(entry, tasks.observe(entry, self.clients()),
+                            time.time())
+        self.assertEqual(['p1', 'p2'], fields['ports'])
+        self.assertEqual(('resource', 'ports', 'request_id'),
+                         tasks.columns(fields)[5:8])
+
+    def test_a_server_nova_no_longer_has_names_no_port(self):
+        entry = self.pending('g')
+        self.servers({'id': 's1', 'status': 'ACTIVE',
+                      'tags': [entry.marker]})
+        self.mock.get(ACTIONS, json={'instanceActions': []})
+        self.mock.get(NOVA + '/servers/s1/os-interface', status_code=404,
+                      json={'itemNotFound': {'message': 'gone'}})
+        fields = tasks.view(entry, tasks.observe(entry, self.clients()),
+                            time.time())
+        self.assertEqual([], fields['ports'])
 
 
 class TestEventsOnAnOlderCloud(TaskTestCase):
