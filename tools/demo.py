@@ -62,7 +62,7 @@ def main():
     uid = uuid.uuid4().hex[:6]
     name, token = 'demo-web-' + uid, 'demo-' + uid
     create = ['server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros',
-              '--nic', 'none']
+              '--network', 'private']
     print('== With a client token (journal: %s)' % JOURNAL)
     crash_mid_request(create + ['--client-token', token, '--task-tag',
                                 token, name])
@@ -85,10 +85,11 @@ def main():
                 '-c', 'ID', '-c', 'Name', '-c', 'Status'])
     duplicates = dup.stdout.count(plain)
 
-    print('\n== Result: with a token, %s; without, %d servers for one '
-          'intended create.' % ('one server, printed by every retry'
-                                if ours else 'UNEXPECTED RESULT',
-                                duplicates))
+    ports = ports_of(name), ports_of(plain)
+    print('\n== Result: with a token, %s and %d port; without, %d servers '
+          'and %d ports for one intended create.' % (
+              'one server, printed by every retry' if ours else
+              'UNEXPECTED RESULT', ports[0], duplicates, ports[1]))
     for server in (name, plain):
         subprocess.run([base.OPENSTACK, 'server', 'delete', '--wait'] +
                        [s for s in subprocess.run(
@@ -96,7 +97,18 @@ def main():
                             '^%s$' % server, '-f', 'value', '-c', 'ID'],
                            env=ENV, text=True, capture_output=True)
                         .stdout.split()], env=ENV, capture_output=True)
-    return 0 if ours and duplicates == 2 else 1
+    return 0 if ours and duplicates == 2 and ports == (1, 2) else 1
+
+
+def ports_of(name):
+    """How many ports the servers named ``name`` have on the network."""
+    ids = subprocess.run([base.OPENSTACK, 'server', 'list', '--name',
+                          '^%s$' % name, '-f', 'value', '-c', 'ID'], env=ENV,
+                         text=True, capture_output=True).stdout.split()
+    return sum(len(subprocess.run(
+        [base.OPENSTACK, 'port', 'list', '--server', server, '-f', 'value',
+         '-c', 'ID'], env=ENV, text=True, capture_output=True)
+        .stdout.split()) for server in ids)
 
 
 if __name__ == '__main__':

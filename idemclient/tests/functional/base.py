@@ -29,8 +29,10 @@ USERS = {
     'noimg': ('noimg', 'noimgpass', 'noimg'),  # no image creates (policy)
 }
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
+# Servers boot as users boot them: on a network (the seed's ``private``,
+# shared, on the real Neutron). test_shell.py keeps one ``--nic none``.
 CREATE = ('server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros',
-          '--nic', 'none')
+          '--network', 'private')
 _sessions = {}
 
 

@@ -42,11 +42,29 @@ class TestServerToken(base.FunctionalTestCase):
                           entry['attempts']))
         self.assertTrue(entry['response_request_id'].startswith('req-'))
 
+    def test_a_server_without_a_network_nic_none(self):
+        """The one test that boots with ``--nic none`` (every other boots
+        on ``private``): no port, and a retry from another host finds it."""
+        name, token = 'nonet-' + self.uid, 'tok-' + self.uid
+        args = ('server', 'create', '--flavor', 'm1.tiny', '--image',
+                'cirros', '--nic', 'none', '--client-token', token, name,
+                '-f', 'json')
+        first = json.loads(self.assertOK(self.osc(*args)).stdout)
+        again = json.loads(self.assertOK(self.osc(*args, journal=os.path.join(
+            self.tmp, 'other-host.sqlite'))).stdout)
+        self.assertEqual((first['id'], 'existed'),
+                         (again['id'], again['idemclient_outcome']))
+        self.assertEqual([first['id']],
+                         [s['id'] for s in self.servers_named(name)])
+        self.assertEqual([], self.compute(
+            'GET', '/servers/%s/os-interface' % first['id']).json()[
+                'interfaceAttachments'])
+
     def test_same_token_other_parameters_is_refused(self):
         name, token = 'web-' + self.uid, 'tok-' + self.uid
         first = self.create_server(name, '--client-token', token)
         result = self.osc('server', 'create', '--flavor', 'm1.small',
-                          '--image', 'cirros', '--nic', 'none',
+                          '--image', 'cirros', '--network', 'private',
                           '--client-token', token, name)
         self.assertEqual(1, result.returncode)
         self.assertIn("Client token '%s' was already used on this host with "
@@ -68,7 +86,7 @@ class TestServerToken(base.FunctionalTestCase):
         self.assertEqual(1, len(self.servers_named(name)))
         # ...and checks the parameters there too, from the server's metadata
         refused = self.osc('server', 'create', '--flavor', 'm1.small',
-                           '--image', 'cirros', '--nic', 'none',
+                           '--image', 'cirros', '--network', 'private',
                            '--client-token', token, name,
                            journal=os.path.join(self.tmp, 'third.sqlite'))
         self.assertEqual(1, refused.returncode)
@@ -173,7 +191,8 @@ class TestServerToken(base.FunctionalTestCase):
         flavor = self.unschedulable_flavor()
         name, token = 'err-' + self.uid, 'tok-' + self.uid
         args = ('server', 'create', '--flavor', flavor, '--image', 'cirros',
-                '--nic', 'none', '--wait', '--client-token', token, name)
+                '--network', 'private', '--wait', '--client-token', token,
+                name)
         result = self.osc(*args)
         self.assertEqual(1, result.returncode, result.stdout)
         [server] = self.servers_named(name)

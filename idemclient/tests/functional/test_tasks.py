@@ -107,7 +107,7 @@ class TestLostCreates(TaskTestCase):
         flavor = self.unschedulable_flavor()
         name, tag = 'fail-' + self.uid, 'tag-' + self.uid
         self.assertOK(self.osc('server', 'create', '--flavor', flavor,
-                               '--image', 'cirros', '--nic', 'none',
+                               '--image', 'cirros', '--network', 'private',
                                '--task-tag', tag, name))
         [server] = self.servers_named(name)
         shown = self.wait_for(lambda: (lambda s: s if s['state'] != 'accepted'
