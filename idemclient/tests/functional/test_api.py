@@ -98,10 +98,13 @@ class TestApiAndCommand(ApiTestCase):
             'flavor', 'show', 'm1.tiny', '-f', 'json')).stdout)['id']
         image = json.loads(self.assertOK(self.osc(
             'image', 'show', 'cirros', '-f', 'json')).stdout)['id']
+        network = json.loads(self.assertOK(self.osc(
+            'network', 'show', 'private', '-f', 'json')).stdout)['id']
+        # base.CREATE's --network private, as OSC passes it to the SDK
         found = json.loads(self.assertOK(subprocess.run(
             PROGRAM + ('server', token, '-', json.dumps({
                 'name': name, 'flavor_id': flavor, 'image_id': image,
-                'networks': 'none'})),
+                'networks': [{'uuid': network}]})),
             capture_output=True, text=True, timeout=300,
             env=base.osc_env(self.user, os.path.join(
                 self.tmp, 'host2.sqlite')))).stdout)
