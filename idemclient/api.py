@@ -29,15 +29,16 @@ one at a time: a kind wraps the connection's proxy for its one call.
 """
 
 import dataclasses
+import importlib
 import io
 import logging
 import threading
-import time
 import types
 import typing
 
 from idemclient.clients import errors
 from idemclient import context
+from idemclient.core import idempotent
 from idemclient.core import journal as journal_mod
 from idemclient.core import registry
 from idemclient.core import token as tokens
@@ -142,23 +143,20 @@ def create(conn, kind: str, *, client_token: typing.Optional[str] = None,
     args = _arguments(attrs, retries, reservations)
     with _ONE_AT_A_TIME:
         try:
-            module = __import__(row.module, fromlist=['install'])
-            invocation = module.install(app, args, client_token, task_tag,
-                                        say)
+            invocation = importlib.import_module(row.module).install(
+                app, args, client_token, task_tag, say)
             proxy = getattr(app.client_manager, service)
             result = getattr(proxy, call)(**attrs)
             invocation.after(args, 0)
         finally:
             wrapping.unwrap_all()
-    scope = context.scope_of(app, proxy)
-    idem_key = ('token:' + client_token) if client_token is not None \
-        else ('task:' + task_tag)
+    task_id = journal_mod.entry_id(
+        context.scope_of(app, proxy).key, row.operation,
+        idempotent.idem_key(client_token, task_tag))
     secret = None
     if kind == 'keypair' and getattr(invocation, 'kind', None):
         secret = invocation.kind.kept_secret()
-    return Created(result, say.outcome,
-                   journal_mod.entry_id(scope.key, row.operation, idem_key),
-                   secret)
+    return Created(result, say.outcome, task_id, secret)
 
 
 def task(conn, task_id: typing.Optional[str] = None, *,
@@ -174,17 +172,8 @@ def task(conn, task_id: typing.Optional[str] = None, *,
         raise ValueError('Give a task id or a tag, not both and not neither.')
     reader = task_commands.TaskReader()
     reader.app = _App(conn, journal)
-    scope, clients = reader.scope(), reader.clients()
     with reader.open_journal() as opened:
-        if tag is not None:
-            reserving = reader.reserving()
-            found = tasks.show_by_tag(
-                opened, clients, scope, tag, time.time(),
-                (lambda: reader.tag_slots(scope, tag)) if reserving
-                else None, search_resources or not reserving)
-        else:
-            found = tasks.show_by_id(opened, clients, scope, task_id,
-                                     time.time())
+        found = reader.found(opened, task_id, tag, search_resources)
     if len(found) != 1:
         raise LookupError('%s tasks with %s' % (
             len(found) or 'No', task_id or 'tag %r' % tag))
@@ -223,21 +212,10 @@ class _ClientManager:
         self.region_name = conn.config.get_region_name()
         self.interface = conn.config.get_interface()
 
-    @property
-    def compute(self):
-        return self._conn.compute
-
-    @property
-    def volume(self):
-        return self._conn.block_storage
-
-    @property
-    def network(self):
-        return self._conn.network
-
-    @property
-    def image(self):
-        return self._conn.image
+    compute = property(lambda self: self._conn.compute)
+    volume = property(lambda self: self._conn.block_storage)
+    network = property(lambda self: self._conn.network)
+    image = property(lambda self: self._conn.image)
 
     @property
     def auth_ref(self):

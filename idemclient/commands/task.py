@@ -92,6 +92,19 @@ class TaskReader:
     def scope(self):
         return context.scope_of(self.app, self.app.client_manager.compute)
 
+    def found(self, journal, task_id, tag, search_resources):
+        """The views of the tasks with ``task_id`` or ``tag``: this
+        host's journal, else the cloud (a tag's slots where creates
+        reserve, else, or with ``search_resources``, every kind)."""
+        scope, clients, now = self.scope(), self.clients(), time.time()
+        if tag is None:
+            return tasks.show_by_id(journal, clients, scope, task_id, now)
+        reserving = self.reserving()
+        return tasks.show_by_tag(
+            journal, clients, scope, tag, now,
+            (lambda: self.tag_slots(scope, tag)) if reserving else None,
+            search_resources or not reserving)
+
     def open_journal(self, write=False):
         """The journal; a command that only reads opens it read-only (it
         works on a full or read-only disk), and none that exists is empty:
@@ -152,21 +165,12 @@ class ShowTask(TaskReader, command.ShowOne):
             cinder_tasks.stuck_seconds()
         except ValueError as exc:
             raise exceptions.CommandError(str(exc))
-        scope, clients, now = self.scope(), self.clients(), time.time()
         with boundary.translated(), self.open_journal() as journal:
-            if parsed_args.tag is not None:
-                reserving = self.reserving()
-                found = tasks.show_by_tag(
-                    journal, clients, scope, parsed_args.tag, now,
-                    (lambda: self.tag_slots(scope, parsed_args.tag))
-                    if reserving else None,
-                    parsed_args.search_resources or not reserving)
-            else:
-                found = tasks.show_by_id(journal, clients, scope,
-                                         parsed_args.task, now)
+            found = self.found(journal, parsed_args.task, parsed_args.tag,
+                               parsed_args.search_resources)
         what = parsed_args.task or 'tag %r' % parsed_args.tag
-        if not found and parsed_args.tag is not None and reserving and \
-                not parsed_args.search_resources:
+        if not found and parsed_args.tag is not None and \
+                self.reserving() and not parsed_args.search_resources:
             raise exceptions.CommandError(
                 'No task with %s is recorded on this host or in the '
                 'cloud\'s reservations. A task sent without a reservation '

@@ -66,6 +66,13 @@ class Found:
         self.final = final
 
 
+def idem_key(client_token, task_tag):
+    """What the journal keys a request by: its token, else its tag."""
+    if client_token is not None:
+        return 'token:' + client_token
+    return 'task:' + task_tag
+
+
 class Request:
     """What identifies a create and what it asks for."""
 
@@ -78,11 +85,10 @@ class Request:
         self.marker = marker
         self.client_token = client_token
         self.task_tag = task_tag
+        self.idem_key = idem_key(client_token, task_tag)
         if client_token is not None:
-            self.idem_key = 'token:' + client_token
             self.label = 'client token %r' % client_token
         else:
-            self.idem_key = 'task:' + task_tag
             self.label = 'task tag %r' % task_tag
 
     @classmethod

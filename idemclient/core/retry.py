@@ -75,9 +75,8 @@ class Policy:
         """``attempt()``'s result, tried again while it fails transiently
         and the bounds allow; ``attempt(sent)`` learns whether an earlier
         try sent the create (its answer lost)."""
-        start = self._clock()
-        sent = False
-        for number in range(1, self.retries + 2):
+        start, sent, tries = self._clock(), False, self.retries + 1
+        for number in range(1, tries + 1):
             try:
                 return attempt(sent)
             except errors.IdemError as exc:
@@ -85,7 +84,6 @@ class Policy:
                 if cause is None:
                     raise
                 sent = sent or getattr(exc, 'sent', False)
-                tries = self.retries + 1
                 delay = self.delay(number, cause.retry_after)
                 if number >= tries or \
                         self._clock() - start + delay > self.window:
@@ -110,5 +108,4 @@ def _final(exc, tries):
                 'first, and creates nothing twice.' % _short(exc))
     if tries > 1:
         text = 'After %d tries: %s' % (tries, text)
-    final = errors.Unknown(text, sent=getattr(exc, 'sent', False))
-    return final
+    return errors.Unknown(text, sent=getattr(exc, 'sent', False))

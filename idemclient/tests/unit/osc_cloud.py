@@ -103,17 +103,18 @@ class Cloud(fixtures.Fixture):
         """Run ``openstack argv`` here: (exit status, stdout, stderr);
         ``env``: more environment (None unsets a variable)."""
         from openstackclient import shell
-        env_extra, env = env, {name: None for name in _os_variables()}
-        env.update(OS_AUTH_URL=KEYSTONE, OS_USERNAME='u', OS_PASSWORD='p',
-                   OS_PROJECT_NAME=PROJECT, OS_USER_DOMAIN_NAME='Default',
-                   OS_PROJECT_DOMAIN_NAME='Default',
-                   OS_IDENTITY_API_VERSION='3', OS_REGION_NAME=region,
-                   OS_CLOUD=None, IDEMCLIENT_JOURNAL=journal, HOME=home,
-                   IDEMCLIENT_COORDINATION_URL=None)
-        env.update(env_extra or {})
+        variables = {name: None for name in _os_variables()}
+        variables.update(
+            OS_AUTH_URL=KEYSTONE, OS_USERNAME='u', OS_PASSWORD='p',
+            OS_PROJECT_NAME=PROJECT, OS_USER_DOMAIN_NAME='Default',
+            OS_PROJECT_DOMAIN_NAME='Default',
+            OS_IDENTITY_API_VERSION='3', OS_REGION_NAME=region,
+            OS_CLOUD=None, IDEMCLIENT_JOURNAL=journal, HOME=home,
+            IDEMCLIENT_COORDINATION_URL=None)
+        variables.update(env or {})
         out, err = io.StringIO(), io.StringIO()
         with fixtures.EnvironmentVariable('HOME', home):
-            with _environment(env), _streams(out, err):
+            with _environment(variables), _streams(out, err):
                 try:
                     code = shell.main(list(argv))
                 except SystemExit as exc:  # as the process would end
