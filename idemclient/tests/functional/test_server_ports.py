@@ -99,9 +99,14 @@ class TestServerOnNetwork(crash_matrix.CrashMatrix,
 
     def assertCreatedOnce(self, name, token, server_id):
         self.assertEqual([server_id], self.held(name))
-        [port] = self.assertOnlyTheServersPorts(name, server_id)
-        self.assertEqual(('ACTIVE', 'compute:nova'),
-                         (port['status'], port['device_owner']))
+        self.assertOnlyTheServersPorts(name, server_id)
+        # Nova binds the port after it has made it (a request of its own):
+        # a create that does not --wait may return in between.
+        self.wait_for(lambda: [('ACTIVE', 'compute:nova')] == [
+            (p['status'], p['device_owner']) for p in self.ports()
+            if p['device_id'] == server_id],
+            timeout=PORTS_GONE_SECONDS, interval=0.5,
+            what='server %s to hold one bound port' % server_id)
 
     def proxy_upstream(self):
         return base.compute_endpoint()
