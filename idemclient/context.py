@@ -99,20 +99,42 @@ def image_client(app):
         if endpoint else None
 
 
+def load_balancer_client(app):
+    """A ``LoadBalancerClient`` on Octavia's ``/v2.0`` (the catalog's
+    ``load-balancer``, or its endpoint override), or None when the cloud
+    has none: whether or not octaviaclient is installed here, another
+    host's load balancers can be observed."""
+    from idemclient.clients import load_balancer
+    endpoint = _catalog_url(app, 'load-balancer')
+    return load_balancer.LoadBalancerClient(_adapter(
+        app, 'load-balancer', load_balancer.endpoint_of(endpoint))) \
+        if endpoint else None
+
+
+def _catalog_url(app, service_type):
+    """The endpoint override of ``service_type``, else its catalog URL in
+    the command's region and interface; None when there is none."""
+    manager = app.client_manager
+    endpoint = manager.get_configuration().get(
+        '%s_endpoint_override' % service_type.replace('-', '_'))
+    if endpoint:
+        return endpoint
+    try:
+        return manager.auth_ref.service_catalog.url_for(
+            service_type=service_type, interface=manager.interface,
+            region_name=manager.region_name)
+    except Exception:  # keystoneauth's EndpointNotFound and kin
+        return None
+
+
 def image_endpoint(app):
     """Glance's ``/v2`` endpoint, from the endpoint override or the
     catalog: no version discovery (a request the create does not need);
     None when the cloud has no image service."""
     import re
-    manager = app.client_manager
-    endpoint = manager.get_configuration().get('image_endpoint_override')
+    endpoint = _catalog_url(app, 'image')
     if not endpoint:
-        try:
-            endpoint = manager.auth_ref.service_catalog.url_for(
-                service_type='image', interface=manager.interface,
-                region_name=manager.region_name)
-        except Exception:  # keystoneauth's EndpointNotFound and kin
-            return None
+        return None
     endpoint = endpoint.rstrip('/')
     if not re.search(r'/v2(\.\d+)?$', endpoint):
         endpoint += '/v2'

@@ -98,7 +98,7 @@ class Clients:
     use: a task may need none of a service, and a cloud may lack it. A
     service not given has no tasks here (its client is None)."""
 
-    SERVICES = ('compute', 'volumes', 'network', 'images')
+    SERVICES = ('compute', 'volumes', 'network', 'images', 'load_balancer')
 
     def __init__(self, **factories):
         unknown = set(factories) - set(self.SERVICES)
@@ -115,7 +115,8 @@ class Clients:
                       if client is not None})
 
     def __getattr__(self, service):
-        """``compute``, ``volumes``, ``network``, ``images``: the client,
+        """``compute``, ``volumes``, ``network``, ``images``,
+        ``load_balancer``: the client,
         made on first use; None for a service not given."""
         if service not in self.SERVICES:
             raise AttributeError(service)

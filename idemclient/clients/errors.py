@@ -33,8 +33,9 @@ def _cloud_message(response):
         inner = next(iter(body.values()))
         if isinstance(inner, dict) and inner.get('message'):
             return inner['message']
-    if isinstance(body, dict) and body.get('message'):
-        return body['message']
+    if isinstance(body, dict) and (body.get('message') or
+                                   body.get('faultstring')):  # Octavia's
+        return body.get('message') or body['faultstring']
     return response.text.strip() or response.reason
 
 
@@ -72,8 +73,12 @@ def retry_after(response, now=None):
 
 
 def sdk_error(exc):
-    """Translate an openstacksdk/keystoneauth exception to ApiError."""
+    """Translate an openstacksdk, keystoneauth or octaviaclient exception
+    to ApiError (octaviaclient's is raised from keystoneauth's, which has
+    the response)."""
     response = getattr(exc, 'response', None)
+    if response is None:
+        response = getattr(exc.__cause__, 'response', None)
     status = getattr(exc, 'status_code', None) or getattr(
         exc, 'http_status', None) or getattr(response, 'status_code', None)
     request_id = getattr(exc, 'request_id', None) or (

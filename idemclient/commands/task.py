@@ -46,6 +46,13 @@ class TaskReader:
         """The image client, made on first use (as ``volumes``)."""
         return self._client('image', image_api.ImageClient)
 
+    def load_balancer(self):
+        """Octavia's client, made on first use; None without Octavia."""
+        made = self.__dict__.setdefault('_made_clients', {})
+        if 'load-balancer' not in made:
+            made['load-balancer'] = context.load_balancer_client(self.app)
+        return made['load-balancer']
+
     def reservation_images(self):
         """The image client reservations are read with: the catalog's
         ``/v2``, no version discovery."""
@@ -69,7 +76,8 @@ class TaskReader:
     def clients(self):
         """The clients a task may need, each made on first use."""
         return contract.Clients(compute=self.compute, volumes=self.volumes,
-                                network=self.network, images=self.images)
+                                network=self.network, images=self.images,
+                                load_balancer=self.load_balancer)
 
     def tag_slots(self, scope, tag):
         """What the tag's slots in the image service say ([] if none)."""

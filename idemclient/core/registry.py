@@ -62,6 +62,11 @@ KINDS = (
     Kind('server image create', 'server_image.create', 'idem-tm-', 'image',
          'image', 'images', 'idemclient.kinds.server_image', None,
          'idemclient.kinds.glance_tasks'),
+    # python-octaviaclient's command: hooked only where it is installed.
+    Kind('loadbalancer create', 'load_balancer.create', 'idem-tl-',
+         'load balancer', 'load-balancer', 'loadbalancers',
+         'idemclient.kinds.load_balancer', None,
+         'idemclient.kinds.load_balancer'),
     # ``openstack server volume swap --task-tag``: tracked, not a create.
     Kind(None, 'server.swap_volume', 'idem-ts-', 'volume swap', 'compute',
          'servers', 'idemclient.kinds.volume_swap', None,

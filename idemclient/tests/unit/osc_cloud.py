@@ -1,6 +1,7 @@
 """The real ``openstack`` command, run in this process against a cloud
 made of requests-mock: Keystone (a password login whose catalog has
-Nova, Cinder, Neutron and Glance) and a small store per service that
+Nova, Cinder, Neutron, Glance and Octavia) and a small store per service that
+(and Octavia's)
 answers listings, shows and creates as the APIs do, as far as OSC's create
 commands and idemclient's lookups go. What a test learns is what was
 sent: ``requests`` (method, URL, JSON body).
@@ -23,8 +24,10 @@ NOVA = 'http://nova.example/v2.1'
 CINDER = 'http://cinder.example/v3/proj'
 NEUTRON = 'http://neutron.example'
 GLANCE = 'http://glance.example'
+OCTAVIA = 'http://octavia.example'  # as Octavia is listed: no version
 ENDPOINTS = {'identity': KEYSTONE, 'compute': NOVA, 'volumev3': CINDER,
-             'block-storage': CINDER, 'network': NEUTRON, 'image': GLANCE}
+             'block-storage': CINDER, 'network': NEUTRON, 'image': GLANCE,
+             'load-balancer': OCTAVIA}
 # Whose request it is after the login: its project and user.
 PROJECT, USER = 'proj', 'user'
 
@@ -39,6 +42,8 @@ IMAGE = {'id': '1a6e0000-0000-4000-8000-00000000000a', 'name': 'cirros',
 NETWORK = {'id': '2e700000-0000-4000-8000-00000000000b', 'name': 'public',
            'router:external': True, 'project_id': PROJECT, 'tags': [],
            'status': 'ACTIVE', 'subnets': []}
+SUBNET = {'id': '5b000000-0000-4000-8000-00000000000e', 'name': 'private',
+          'network_id': NETWORK['id'], 'cidr': '10.0.0.0/24', 'tags': []}
 VOLUME = {'id': '3a100000-0000-4000-8000-00000000000c', 'name': 'source',
           'status': 'available', 'size': 1, 'metadata': {}}
 SERVER = {'id': '4e500000-0000-4000-8000-00000000000d', 'name': 'web',
@@ -86,12 +91,13 @@ class Cloud(fixtures.Fixture):
                            'catalog': _catalog(self.services,
                                                self.regions)}})
         self.mock.register_uri(requests_mock.ANY, re.compile(
-            r'http://(nova|cinder|neutron|glance)\.example'),
+            r'http://(nova|cinder|neutron|glance|octavia)\.example'),
             json=self._answer)
         self.put('compute', 'flavors', FLAVOR)
         self.put('compute', 'servers', SERVER)
         self.put('image', 'images', IMAGE)
         self.put('network', 'networks', NETWORK)
+        self.put('network', 'subnets', SUBNET)
         self.put('volume', 'volumes', VOLUME)
 
     def put(self, service, collection, body):
@@ -140,7 +146,8 @@ class Cloud(fixtures.Fixture):
     def _answer(self, request, context):
         host = request.url.split('/')[2].split('.')[0]
         answer = {'nova': self._nova, 'cinder': self._cinder,
-                  'neutron': self._neutron, 'glance': self._glance}[host]
+                  'neutron': self._neutron, 'glance': self._glance,
+                  'octavia': self._octavia}[host]
         body = answer(request, context, request.path.rstrip('/'))
         if body is None and context.status_code < 300:
             context.status_code = 404
@@ -275,9 +282,17 @@ class Cloud(fixtures.Fixture):
             return {'name': parts[-1], 'properties': {},
                     'additionalProperties': {'type': 'string'}}
         if request.method == 'GET' and parts == ['images']:
+            # Filtered as Glance does: on properties, and hidden images
+            # only when asked for.
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(
+                request.url).query)
+            hidden = query.pop('os_hidden', ['false']) == ['true']
+            for paging in ('limit', 'marker', 'sort_key', 'sort_dir'):
+                query.pop(paging, None)
             return {'images': [i for i in self.store.get(
-                ('image', 'images'), {}).values() if not i.get(
-                'os_hidden')]}
+                ('image', 'images'), {}).values()
+                if bool(i.get('os_hidden')) == hidden and all(
+                    str(i.get(k)) in v for k, v in query.items())]}
         if request.method == 'GET' and len(parts) == 2:
             return self._find('image', 'images', parts[1])
         if request.method == 'POST' and parts == ['images']:
@@ -292,6 +307,34 @@ class Cloud(fixtures.Fixture):
         if request.method == 'PUT' and parts[-1] == 'file':
             context.status_code = 204
             return {}
+        return None
+
+    def _octavia(self, request, context, path):
+        """Load balancers: filtered on every tag of ``tags`` and on
+        ``project_id``, made ``PENDING_CREATE``."""
+        parts = path[len('/v2.0/lbaas/'):].split('/')
+        if parts[0] != 'loadbalancers':
+            return None
+        if request.method == 'GET' and len(parts) == 1:
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(
+                request.url).query)
+            tags = set(','.join(query.get('tags', [])).split(',')) - {''}
+            return {'loadbalancers': [
+                i for i in self.store.get(('load-balancer', 'loadbalancers'),
+                                          {}).values()
+                if tags <= set(i['tags']) and i['project_id'] in query.get(
+                    'project_id', [i['project_id']])]}
+        if request.method == 'GET' and len(parts) == 2:
+            item = self._find('load-balancer', 'loadbalancers', parts[1])
+            return {'loadbalancer': item} if item else None
+        if request.method == 'POST' and len(parts) == 1:
+            context.status_code = 201
+            return {'loadbalancer': self._made(
+                'load-balancer', 'loadbalancers', dict(
+                    {'tags': [], 'listeners': [], 'pools': []},
+                    **request.json()['loadbalancer']), project_id=PROJECT,
+                provisioning_status='PENDING_CREATE',
+                operating_status='OFFLINE')}
         return None
 
 

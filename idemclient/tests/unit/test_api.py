@@ -32,6 +32,8 @@ ATTRS = {
     'image': ('image create', dict(name='i1', filename='DATA')),
     'server_image': ('server image create', dict(
         server=osc_cloud.SERVER['id'], name='m1')),
+    'load_balancer': ('loadbalancer create', dict(
+        name='l1', vip_subnet_id=osc_cloud.SUBNET['id'])),
 }
 
 

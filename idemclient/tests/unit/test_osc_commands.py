@@ -47,6 +47,9 @@ COMMANDS = {
     'server image create': (
         ('server', 'image', 'create', '--name', 'm1', 'web'), 'POST',
         '/v2.1/servers/%s/action' % osc_cloud.SERVER['id']),
+    'loadbalancer create': (
+        ('loadbalancer', 'create', '--vip-subnet-id', 'private', '--name',
+         'l1'), 'POST', '/v2.0/lbaas/loadbalancers'),
 }
 
 
@@ -169,6 +172,9 @@ class TestEveryRow(OscTestCase):
 
     def test_server_image_create(self):
         self.check('server image create')
+
+    def test_loadbalancer_create(self):
+        self.check('loadbalancer create')
 
 
 def _moved_create(self, parsed_args):

@@ -9,6 +9,7 @@ from idemclient.core import token
 from idemclient import hooks
 from idemclient.kinds import cinder_tasks
 from idemclient.kinds import glance_tasks
+from idemclient.kinds import load_balancer
 from idemclient.kinds import neutron_tasks
 from idemclient import tasks
 
@@ -21,7 +22,9 @@ STORED = {
     'network.create': 'idem-tw-', 'port.create': 'idem-tp-',
     'router.create': 'idem-tr-', 'security_group.create': 'idem-tg-',
     'floating_ip.create': 'idem-tf-', 'image.create': 'idem-ti-',
-    'server_image.create': 'idem-tm-'}
+    'server_image.create': 'idem-tm-',
+    # and each kind added since, as its first release stored it
+    'load_balancer.create': 'idem-tl-'}
 
 
 class TestRegistry(testtools.TestCase):
@@ -45,6 +48,10 @@ class TestRegistry(testtools.TestCase):
                          set(neutron_tasks.COLLECTIONS))
         self.assertEqual({'image.create', 'server_image.create'},
                          set(glance_tasks.OPERATIONS))
+        self.assertEqual(
+            [kind.operation for kind in registry.KINDS
+             if kind.module == 'idemclient.kinds.load_balancer'],
+            [load_balancer.OPERATION])
         for operation, prefix in STORED.items():
             self.assertEqual(prefix + '0' * 32,
                              token.id_tag(operation, '0' * 32))

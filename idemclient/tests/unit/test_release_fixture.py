@@ -19,6 +19,8 @@ from idemclient.core.token import Scope
 from idemclient import tasks
 
 DATA = os.path.join(os.path.dirname(__file__), 'data')
+# The kinds added after the release that wrote the fixture.
+ADDED_SINCE = {'load_balancer.create'}
 
 
 def _released():
@@ -126,8 +128,10 @@ class TestReleaseFixture(testtools.TestCase):
         self.addCleanup(self.other_host.close)
 
     def test_every_kind_and_a_swap_are_in_the_fixture(self):
+        """Every kind the release had; those added since cannot be."""
         from idemclient.core import registry
-        self.assertEqual({kind.operation for kind in registry.KINDS},
+        self.assertEqual({kind.operation for kind in registry.KINDS} -
+                         ADDED_SINCE,
                          {e.operation for e in self.journal.entries()})
 
     def test_this_hosts_journal_finds_every_task(self):

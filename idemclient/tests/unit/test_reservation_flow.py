@@ -650,7 +650,7 @@ class TestWhereReservationsGo(testtools.TestCase):
             'server create', 'volume create', 'volume snapshot create',
             'volume backup create', 'network create', 'port create',
             'router create', 'security group create', 'floating ip create',
-            'server image create'}, reserving)
+            'server image create', 'loadbalancer create'}, reserving)
 
     def catalog(self, url=None, override=None):
         app = shared.fake_app()
