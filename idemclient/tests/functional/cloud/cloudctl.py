@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
-"""Start, stop and describe the local cloud: Keystone, Nova, Cinder, Neutron
-and Glance.
+"""Start, stop and describe the local cloud: Keystone, Nova, Cinder, Neutron,
+Glance and Octavia.
 
     cloudctl.py install | up | down | status | env [--user NAME]
 
 ``up`` installs the services from PyPI into one pinned virtualenv (once),
 writes fresh configuration and databases, starts Neutron's API (gunicorn, no
 agents), Keystone and Glance (gunicorn), seeds Keystone, then starts Nova
-and Cinder, each in its own process group, waits until they answer, seeds
-Neutron with an external network ``public`` and a router ``router1``, and
-Glance with the public image ``cirros``.
+and Cinder and Octavia's API (``octavia_app.py``: no-op drivers, a status
+updater in place of amphorae), each in its own process group, waits until
+they answer, seeds Neutron with an external network ``public`` and a router
+``router1``, and Glance with the public image ``cirros``.
 ``down`` stops them. Standard library only: it runs before any virtualenv
 exists.
 """
@@ -37,7 +38,7 @@ STATE = os.environ.get('IDEMCLIENT_CLOUD_STATE',
                        os.path.join(CACHE, 'cloud'))
 PYTHON = os.environ.get('PYTHON', 'python3.11')
 PORTS = {'keystone': 25000, 'nova': 25774, 'cinder': 25776,
-         'neutron': 25696, 'glance': 25292}
+         'neutron': 25696, 'glance': 25292, 'octavia': 25876}
 AUTH_URL = 'http://127.0.0.1:%d/v3' % PORTS['keystone']
 GLANCE_URL = 'http://127.0.0.1:%d' % PORTS['glance']
 ADMIN_PASSWORD = 'secretadmin'
@@ -90,8 +91,8 @@ def install():
             open(stamp_file).read() == stamp.hexdigest():
         return
     started = time.monotonic()
-    log('installing Keystone, Nova, Cinder, Neutron and Glance into %s' %
-        VENV)
+    log('installing Keystone, Nova, Cinder, Neutron, Glance and Octavia '
+        'into %s' % VENV)
     if not os.path.exists(vbin('python')):
         run(PYTHON, '-m', 'venv', VENV)
     run(vbin('pip'), 'install', '-q', '-c', pins[1], '-r', pins[0])
@@ -287,6 +288,45 @@ policy_file = {g}/policy.yaml
 # Glance's own default for image creates, except for the role ``no-images``
 # (the seed gives it to the ``noimg`` user): a cloud whose policy refuses
 # a project's image creates, where idemclient cannot reserve.
+# Octavia's API alone (octavia_app.py): the no-op provider and network
+# drivers (no amphorae, no Neutron or Nova calls), RPC into the in-memory
+# fake:/ transport, sqlite that octavia_app.py builds from the models.
+OCTAVIA_CONF = """[DEFAULT]
+log_file = {o}/octavia.log
+use_stderr = False
+transport_url = fake:/
+[api_settings]
+bind_host = 127.0.0.1
+bind_port = {port}
+auth_strategy = keystone
+enabled_provider_drivers = noop_driver:noop
+default_provider_driver = noop_driver
+healthcheck_enabled = True
+[controller_worker]
+network_driver = network_noop_driver
+[database]
+connection = sqlite:///{o}/octavia.db
+# Octavia's default (10) would reach SQLAlchemy's NullPool, which oslo.db
+# uses for file sqlite, and fail the engine: blank means unset
+pool_timeout =
+sqlite_synchronous = False
+[keystone_authtoken]
+www_authenticate_uri = {auth_url}
+auth_url = {auth_url}
+auth_type = password
+username = octavia
+password = octaviapass
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+token_cache_time = -1
+[oslo_messaging_notifications]
+driver = noop
+[oslo_policy]
+enforce_new_defaults = True
+enforce_scope = True
+"""
+
 GLANCE_POLICY = """\
 "add_image": "rule:context_is_admin or (role:member and \\
   project_id:%(project_id)s and project_id:%(owner)s and not role:no-images)"
@@ -294,14 +334,15 @@ GLANCE_POLICY = """\
 
 
 def configure():
-    """Fresh configuration for Keystone, Cinder, Neutron and Glance."""
+    """Fresh configuration for Keystone, Cinder, Neutron, Glance and
+    Octavia."""
     shutil.rmtree(STATE, ignore_errors=True)
     k, c = os.path.join(STATE, 'keystone'), os.path.join(STATE, 'cinder')
     n, g = os.path.join(STATE, 'neutron'), os.path.join(STATE, 'glance')
     for d in (k + '/fernet-keys', k + '/credential-keys', c + '/state',
               c + '/lock', c + '/volumes', c + '/backups', STATE + '/nova',
               n + '/state', n + '/lock', g + '/images', g + '/staging',
-              g + '/tasks', g + '/lock'):
+              g + '/tasks', g + '/lock', STATE + '/octavia'):
         os.makedirs(d)
     write(k + '/keystone.conf', KEYSTONE_CONF.format(k=k))
     write(c + '/cinder.conf', CINDER_CONF.format(
@@ -315,6 +356,9 @@ def configure():
     write(n + '/neutron.conf', NEUTRON_CONF.format(n=n, auth_url=AUTH_URL))
     write(g + '/glance-api.conf', GLANCE_CONF.format(g=g, auth_url=AUTH_URL))
     write(g + '/policy.yaml', GLANCE_POLICY)
+    o = os.path.join(STATE, 'octavia')
+    write(o + '/octavia.conf', OCTAVIA_CONF.format(
+        o=o, port=PORTS['octavia'], auth_url=AUTH_URL))
 
 
 def make_databases(meanwhile):
@@ -496,14 +540,21 @@ def up():
     seed_env = dict(service_env(), KS_ADMIN_PASSWORD=ADMIN_PASSWORD)
     run(vbin('python'), os.path.join(HERE, 'seed.py'), 'identity', AUTH_URL,
         str(PORTS['nova']), str(PORTS['cinder']), str(PORTS['neutron']),
-        str(PORTS['glance']), env=seed_env)
+        str(PORTS['glance']), str(PORTS['octavia']), env=seed_env)
     t3 = time.monotonic()
     since = time.time() - 1
     cinder = start('cinder', (
         vbin('python'), os.path.join(HERE, 'cinder_aio.py'),
         '--config-file', os.path.join(STATE, 'cinder', 'cinder.conf'),
         '--log-file', os.path.join(STATE, 'cinder', 'cinder.log')))
-    # Neutron's and Glance's seeds run while Cinder comes up.
+    # Octavia (~3 s of imports) and Neutron's and Glance's seeds run while
+    # Cinder comes up.
+    octavia = Watch('octavia', 'http://127.0.0.1:%d/' % PORTS['octavia'],
+                    start('octavia', (
+                        vbin('python'), os.path.join(HERE, 'octavia_app.py'),
+                        '--config-file',
+                        os.path.join(STATE, 'octavia', 'octavia.conf'),
+                        '--port', str(PORTS['octavia']))))
     seeding = []
     for name, watch in (('network', neutron), ('image', glance)):
         took = watch.wait(120)
@@ -526,18 +577,21 @@ def up():
             down()
             sys.exit('cloud: nova did not start:\n%s' % tail)
         time.sleep(0.1)
+    octavia_took = octavia.wait(120)
     t4 = time.monotonic()
     log('up: install %.1fs, configure %.1fs, keystone+seed %.1fs, '
-        'nova+cinder+seeds %.1fs (neutron %.1fs, glance %.1fs, in '
-        'parallel); total %.1fs' % (t1 - t0, t2 - t1, t3 - t2, t4 - t3,
-                                    seeding[0][1], seeding[1][1], t4 - t0))
+        'nova+cinder+octavia+seeds %.1fs (neutron %.1fs, glance %.1fs, '
+        'octavia %.1fs, in parallel); total %.1fs' % (
+            t1 - t0, t2 - t1, t3 - t2, t4 - t3, seeding[0][1],
+            seeding[1][1], octavia_took, t4 - t0))
     print('# openrc for the admin (cloudctl.py env --user demo|demo2|alt '
           '[--format clouds.yaml] for others):')
     env('admin')
 
 
 def pids():
-    for name in ('neutron', 'glance', 'cinder', 'nova', 'keystone'):
+    for name in ('neutron', 'glance', 'cinder', 'nova', 'octavia',
+                 'keystone'):
         path = os.path.join(STATE, name + '.pid')
         if os.path.exists(path):
             yield name, path, int(open(path).read())

@@ -2,7 +2,8 @@
 then, once Neutron answers, its shared network resources, and once Glance
 answers, the public image every server boots.
 
-    seed.py identity AUTH_URL NOVA_PORT CINDER_PORT NEUTRON_PORT GLANCE_PORT
+    seed.py identity AUTH_URL NOVA_PORT CINDER_PORT NEUTRON_PORT GLANCE_PORT \
+        OCTAVIA_PORT
     seed.py network AUTH_URL
     seed.py image AUTH_URL
 
@@ -27,6 +28,7 @@ USERS = {
                                 ('service', 'service')]),
     # enough for auth_token to validate tokens; Glance needs no admin
     'glance': ('glancepass', [('service', 'service')]),
+    'octavia': ('octaviapass', [('service', 'service')]),
     'demo': ('demopass', [('demo', 'member'), ('demo2', 'member')]),
     'alt': ('altpass', [('alt', 'member')]),
     # Glance's policy (cloudctl) refuses this role's image creates.
@@ -41,7 +43,8 @@ def admin_session(auth_url):
         user_domain_name='Default', project_domain_name='Default'))
 
 
-def identity(auth_url, nova_port, cinder_port, neutron_port, glance_port):
+def identity(auth_url, nova_port, cinder_port, neutron_port, glance_port,
+             octavia_port):
     ks = client.Client(session=admin_session(auth_url))
     roles = {r.name: r for r in ks.roles.list()}
     for role in ('service', 'no-images'):
@@ -65,6 +68,8 @@ def identity(auth_url, nova_port, cinder_port, neutron_port, glance_port):
         ('volumev3', 'cinderv3', volume),
         ('block-storage', 'cinder', volume),
         ('network', 'neutron', 'http://127.0.0.1:%s' % neutron_port),
+        # no version in the path: octaviaclient adds /v2.0
+        ('load-balancer', 'octavia', 'http://127.0.0.1:%s' % octavia_port),
     ]
     # RegionTwo: the same services again, so a test can show that one
     # token in two regions is two requests (journal, markers, reservations).
