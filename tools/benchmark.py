@@ -15,8 +15,8 @@
    target <= 25 (5 of them really on the cloud, as after a crash).
    The same for ``volume create``, ``volume snapshot create`` and ``volume
    backup create``, and for ``network``, ``port``, ``router``, ``security
-   group`` and ``floating ip create``, ``image create`` and ``server image
-   create``.
+   group`` and ``floating ip create``, ``image create``, ``server image
+   create`` and ``loadbalancer create``.
 5. First-run ``server create`` wall time with a token vs plain, without
    and with ``--wait`` (runs alternated, medians; the ratio is the median
    of each run's to the plain run beside it), target <= 1.10 without;
@@ -28,7 +28,8 @@
 6. What importing tooz costs, paid only when a backend is configured.
 
 Usage: tools/benchmark.py [--runs N] [--entries N] [--skip-cloud]
-                          [--only neutron|cinder|servers|glance|times|many]
+                          [--only neutron|cinder|servers|glance|octavia|
+                                  times|many]
 Run from the repository with .venv set up (tools/setup-venv.sh); the cloud
 part starts the local cloud if it does not answer, and stops it after.
 """
@@ -269,6 +270,38 @@ def bench_neutron_requests():
                    capture_output=True)
 
 
+def bench_load_balancer_requests():
+    """Requests of ``loadbalancer create`` (python-octaviaclient's), plain
+    and with a token (first run, retry, retry from an empty journal)."""
+    from idemclient.tests.functional import base
+    env = base.osc_env('admin', '/dev/null')
+    tmp = tempfile.mkdtemp()
+    uid = uuid.uuid4().hex[:8]
+    create = ['loadbalancer', 'create', '--vip-subnet-id', 'private-subnet',
+              '--name', 'bl-' + uid, '-f', 'value', '-c', 'id']
+    token = ['--client-token', 'bl-' + uid]
+    made = []
+    journal = os.path.join(tmp, 'lb.sqlite')
+    figures = [count_requests(create + extra, where, env,
+                              r'/lbaas/loadbalancers\b', made)
+               for extra, where in (([], journal), (token, journal),
+                                    (token, journal),
+                                    (token, os.path.join(tmp, 'lb-2')))]
+    say_counts('loadbalancer', figures)
+    delete_load_balancers(env, set(made))
+
+
+def delete_load_balancers(env, ids):
+    """Octavia refuses a delete until the load balancer is ACTIVE."""
+    openstack = os.path.join(VENV, 'bin', 'openstack')
+    for lb in ids:
+        for _ in range(30):
+            if subprocess.run([openstack, 'loadbalancer', 'delete', lb],
+                              env=env, capture_output=True).returncode == 0:
+                break
+            time.sleep(1)
+
+
 def bench_glance_requests():
     """Requests of ``image create`` (64 KiB of data) and ``server image
     create``, plain and with a token (first run, retry, retry from an empty
@@ -402,7 +435,9 @@ def bench_kind_times(runs):
              ('security group', ['security', 'group', 'create'],
               'security group'),
              ('floating ip', ['floating', 'ip', 'create', '--description'],
-              'floating ip'))
+              'floating ip'),
+             ('loadbalancer', ['loadbalancer', 'create', '--vip-subnet-id',
+                               'private-subnet', '--name'], None))
     for noun, create, command in kinds:
         times = {'plain': [], 'token': []}
         ids = []
@@ -423,6 +458,9 @@ def bench_kind_times(runs):
             '(%+.2fs, ratio %.2f; target <= 1.10)'
             % (noun, runs, plain, token, token - plain,
                paired_ratio(times['plain'], times['token'])))
+        if command is None:
+            delete_load_balancers(env, ids)
+            continue
         for item in ids:
             for _ in range(60):  # a snapshot still creating refuses
                 if subprocess.run([openstack] + command.split() + [
@@ -633,7 +671,8 @@ def main():
     parser.add_argument('--create-runs', type=int, default=5)
     parser.add_argument('--skip-cloud', action='store_true')
     parser.add_argument('--only', choices=('neutron', 'cinder', 'servers',
-                                           'glance', 'times', 'many'),
+                                           'glance', 'octavia', 'times',
+                                           'many'),
                         help='Only the request counts of these creates')
     args = parser.parse_args()
     if not args.only:
@@ -651,6 +690,7 @@ def main():
             {'neutron': bench_neutron_requests, 'cinder':
              bench_cinder_requests, 'servers': bench_requests,
              'glance': bench_glance_requests,
+             'octavia': bench_load_balancer_requests,
              'times': lambda: (bench_create_time(args.create_runs),
                                bench_kind_times(args.create_runs)),
              'many': bench_many_networks}[args.only]()
@@ -659,6 +699,7 @@ def main():
         bench_cinder_requests()
         bench_neutron_requests()
         bench_glance_requests()
+        bench_load_balancer_requests()
         bench_create_time(args.create_runs)
         bench_kind_times(args.create_runs)
         bench_many_networks()

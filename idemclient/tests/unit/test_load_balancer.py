@@ -6,6 +6,9 @@ octaviaclient's own error type, and the tasks read Octavia's statuses."""
 
 import json
 import os
+import subprocess
+import sys
+from unittest import mock
 import urllib.parse
 
 from keystoneauth1 import session as ks_session
@@ -265,3 +268,36 @@ class TestTasks(LoadBalancerTestCase):
         self.assertEqual(
             {e.uuid: 'accepted' for e in entries},
             {uuid: seen.state for uuid, seen in found.items()})
+
+
+class TestWithoutOctaviaclient(LoadBalancerTestCase):
+    """The extra is optional: without python-octaviaclient nothing else
+    changes, another host's load balancer tasks are still read (from the
+    catalog), and the API says what to install."""
+
+    def test_nothing_else_needs_it(self):
+        script = (
+            'import sys; sys.modules["octaviaclient"] = None\n'
+            'import idemclient.hooks, idemclient.tasks, idemclient.api\n'
+            'from idemclient.kinds import load_balancer\n'
+            'from idemclient.commands import task\n'
+            'print(load_balancer.OPERATION)\n')
+        done = subprocess.run([sys.executable, '-c', script],
+                              capture_output=True, text=True)
+        self.assertEqual((0, 'load_balancer.create'),
+                         (done.returncode, done.stdout.strip()), done.stderr)
+
+    def test_the_api_says_what_to_install(self):
+        from idemclient import api
+        from idemclient.tests.unit import test_api
+        # Imports read the interpreter's own dict: change it in place.
+        patched = mock.patch.dict(sys.modules, {
+            'octaviaclient': None, 'octaviaclient.osc': None})
+        patched.start()
+        self.addCleanup(patched.stop)
+        error = self.assertRaises(api.Refused, api.create,
+                                  test_api.connect(), 'load_balancer',
+                                  client_token='T', journal=self.journal,
+                                  name='l1')
+        self.assertIn('idemclient[octavia]', str(error))
+        self.assertEqual([], self.posts())
