@@ -186,7 +186,7 @@ class Harness(integrated_helpers._IntegratedTestBase):
                    password='novapass', project_name='service',
                    user_domain_name='Default', project_domain_name='Default',
                    region_name='RegionOne', interface='public',
-                   service_type='compute', token_cache_time=-1)
+                   service_type='compute')
 
     def test_peer(self):  # testtools needs a test method to instantiate
         pass
