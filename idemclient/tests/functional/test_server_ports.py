@@ -230,3 +230,33 @@ class TestPlainCreateLeaks(OnItsOwnNetwork):
                       interval=0.5, what='two ports')
         self.assertEqual({s['id'] for s in servers},
                          {p['device_id'] for p in self.ports()})
+
+
+class TestAMembersServerGoes(base.FunctionalTestCase):
+    """A project member (not admin) deletes the server they booted on
+    ``private``, and Nova deletes its port: Neutron lets a member delete a
+    ``compute:*`` port only with Nova's service token beside theirs
+    (``[service_user]`` in the local cloud's Nova). Without it the delete
+    leaves the server in ERROR and its port behind."""
+
+    def ports_of(self, server_id):
+        sess = base.session_for('admin')
+        endpoint = sess.get_endpoint(service_type='network',
+                                     interface='public').rstrip('/')
+        return sess.get(endpoint + '/v2.0/ports', params={
+            'device_id': server_id}).json()['ports']
+
+    def test_the_delete_takes_the_port_with_it(self):
+        name = 'member-' + self.uid
+        made = json.loads(self.assertOK(self.osc(*(BOOT + (
+            '--network', 'private', '--client-token', 'tok-' + name, name,
+            '-f', 'json')), user='demo')).stdout)
+        self.servers_named(name, user='demo')  # deleted at the end anyway
+        self.wait_for(lambda: self.ports_of(made['id']), timeout=60,
+                      interval=0.5, what='the server\'s port')
+        self.assertOK(self.osc('server', 'delete', '--wait', made['id'],
+                               user='demo'))
+        self.assertEqual([], self.servers_named(name, user='demo'))
+        self.wait_for(lambda: not self.ports_of(made['id']),
+                      timeout=PORTS_GONE_SECONDS, interval=0.5,
+                      what='the port to go with its server')
