@@ -184,8 +184,18 @@ class TestCreate(ApiTestCase):
 
 
 class TestTask(ApiTestCase):
-    """By id here; by tag from another host, and no such task, in the
-    functional tests (slots are listed by Glance's own filters)."""
+    """By id, and by tag from another host (the tag's slot, listed with
+    the filters the cloud's Glance applies)."""
+
+    def test_by_tag_from_another_host_and_no_such_tag(self):
+        made = api.create(connect(), 'network', task_tag='nightly',
+                          journal=self.journal, name='w1')
+        elsewhere = os.path.join(self.home, 'other.sqlite')
+        shown = api.task(connect(), tag='nightly', journal=elsewhere)
+        self.assertEqual((made.task_id, 'network.create', made.resource.id),
+                         (shown['uuid'], shown['task'], shown['resource']))
+        self.assertRaises(LookupError, api.task, connect(), tag='never',
+                          journal=elsewhere)
 
     def test_an_id_or_a_tag_not_both(self):
         self.assertRaises(ValueError, api.task, connect(), 'x', tag='y')
