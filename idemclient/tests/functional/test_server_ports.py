@@ -70,13 +70,23 @@ class OnItsOwnNetwork(base.FunctionalTestCase):
 
     def assertOnlyTheServersPorts(self, name, server_id, count=1):
         """No port of a duplicate or a leak on the network (a loser's go
-        with it, shortly after), and ``count`` of ``server_id``'s."""
-        self.wait_for(lambda: not self.extra_ports(name, server_id),
-                      timeout=PORTS_GONE_SECONDS, interval=0.5,
-                      what='only the ports of server %s' % server_id)
-        ports = [p for p in self.ports() if p['device_id'] == server_id]
-        self.assertEqual(count, len(ports), ports)
-        return ports
+        with it, shortly after), and ``count`` of ``server_id``'s (Nova
+        makes them while it builds the server, after a create without
+        ``--wait`` has returned): both at once, within the time a loser's
+        ports take to go."""
+        seen = []
+
+        def settled():
+            extra = self.extra_ports(name, server_id)
+            mine = [p for p in self.ports() if p['device_id'] == server_id]
+            seen[:] = [extra, mine]
+            return mine if not extra and len(mine) == count else None
+        try:
+            return self.wait_for(settled, timeout=PORTS_GONE_SECONDS,
+                                 interval=0.5)
+        except self.failureException:
+            self.fail('not only %d port(s) of server %s: others %s, its own '
+                      '%s' % (count, server_id, seen[0], seen[1]))
 
 
 class TestServerOnNetwork(crash_matrix.CrashMatrix,
