@@ -50,12 +50,18 @@ class LoadBalancerClient(base.ServiceClient):
                 raise
 
     def create(self, collection, body, request_id, client_token):
-        """The one ``POST``: our request id and ``X-Client-Token`` on it,
-        never re-sent by keystoneauth. Returns (its body, its response)."""
-        response = self._call(
-            'POST', _PATH + collection, 'Cannot create load balancer',
-            json=body, headers={'X-Client-Token': client_token,
-                                'Accept': 'application/json'},
-            global_request_id=request_id, connect_retries=0,
-            status_code_retries=0)
+        """The one ``POST``, guarded as every create's (``once``).
+        Returns (its body, its response)."""
+        def post():
+            return base.raise_for_status(self.adapter.post(
+                _PATH + collection, json=body, raise_exc=False,
+                headers={'Accept': 'application/json'}),
+                'Cannot create load balancer')
+        try:
+            response, _ = self.guarded_create(post, request_id,
+                                              client_token)
+        except base.ApiError:
+            raise
+        except Exception as exc:  # keystoneauth: no answer
+            raise base.sdk_error(exc)
         return response.json(), response

@@ -14,39 +14,22 @@ A load balancer is built after the create answers: its task is
 """
 
 from idemclient.clients import errors
-from idemclient.clients import load_balancer as lb_api
+from idemclient import context
 from idemclient import contract
 from idemclient.core import fingerprint as fp
 from idemclient.core import idempotent
 from idemclient.core import registry
 from idemclient.core import token as tokens
 from idemclient.kinds import base
+from idemclient.kinds import neutron
 from idemclient.observation import Observation
 from idemclient import wrapping
 
 ROW = registry.BY_COMMAND['loadbalancer create']
 OPERATION = ROW.operation
 COLLECTION = ROW.collection
-FINGERPRINT_TAG = 'idem-fp-'
-
-
-def client_of(api):
-    """Our client on octaviaclient's session and endpoint."""
-    from keystoneauth1 import adapter
-    return lb_api.LoadBalancerClient(adapter.Adapter(
-        api.session, service_type='load-balancer',
-        endpoint_override=lb_api.endpoint_of(api.endpoint)))
-
-
-def digest_of(body):
-    """The parameters' digest a load balancer carries, or None."""
-    return next((tag[len(FINGERPRINT_TAG):] for tag in body.get('tags') or ()
-                 if tag.startswith(FINGERPRINT_TAG)), None)
-
-
-def oldest_first(items):
-    return sorted(items, key=lambda item: (item.get('created_at') or '',
-                                           item['id']))
+FINGERPRINT_TAG = neutron.FINGERPRINT_TAG  # tagged ports carry the same
+oldest_first = neutron.oldest_first
 
 
 def tagged(client, marker):
@@ -78,7 +61,7 @@ class LoadBalancerKind(base.WrappedCreate):
         found = tagged(self.client, request.marker)
         if not found:
             return None
-        digest = digest_of(found[0])
+        digest = neutron.Marks(found[0], self.operation).digest
         return idempotent.Found(self.sdk(found[0]), [found[0]['id']],
                                 fp.Fingerprint(digest, {}) if digest
                                 else None)
@@ -95,7 +78,12 @@ class LoadBalancerKind(base.WrappedCreate):
     def install(cls, app, parsed_args, token, task_tag, say):
         """Wrap octaviaclient's ``load_balancer_create`` (see ``hooks``)."""
         api = app.client_manager.load_balancer
-        client = client_of(api)
+        # Octavia's endpoint as octaviaclient's: the catalog's, or the
+        # load_balancer_endpoint_override both read.
+        client = context.load_balancer_client(app)
+        if client is None:
+            raise errors.Refused('The cloud\'s catalog has no load-balancer '
+                                 'endpoint. Nothing was sent.')
 
         def create(json=None, **params):
             attrs = dict((json or {}).get('loadbalancer') or {})
