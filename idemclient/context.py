@@ -72,7 +72,23 @@ def reservation(app, parsed_args, request, say, slot_only=False):
         raise errors.Refused('%s Nothing was sent.' % exc)
     return reservations.Reservation(image_client(app), request,
                                     app.client_manager.region_name, lease,
-                                    say, slot_only=slot_only)
+                                    say, slot_only=slot_only,
+                                    detach=outcome_writer(app, parsed_args))
+
+
+def outcome_writer(app, parsed_args):
+    """How a create's outcome is written on its reservation when nobody
+    waits for it: ``clients.later.spawn`` (another process sends it once
+    the command has ended) when the process ends with this command, the
+    ``openstack`` command run once; else None, a thread: the interactive
+    shell and the Python API live on, ``--debug`` shows every request the
+    command sends, and ``--wait`` leaves time to send it meanwhile."""
+    if getattr(app, 'interactive_mode', True) or \
+            getattr(app.options, 'debug', False) or \
+            getattr(parsed_args, 'wait', False) is True:
+        return None
+    from idemclient.clients import later
+    return later.spawn
 
 
 def retries(app, parsed_args):

@@ -243,7 +243,7 @@ class Reservation:
 
     def __init__(self, images, request, region, lease=LEASE_SECONDS,
                  say=lambda message: None, sleep=time.sleep,
-                 monotonic=time.monotonic, slot_only=False):
+                 monotonic=time.monotonic, slot_only=False, detach=None):
         self.images = images
         # A request the cloud refuses twice on its own (an image's id, a
         # key's name) takes only its task tag's slot: ``task show --tag``
@@ -260,6 +260,10 @@ class Reservation:
         self.generation = None
         self.unavailable = None
         self._held_since = None  # local monotonic time the hold began
+        # How the outcome is written when nobody waits for it: ``detach``
+        # (``clients.later.spawn``: another process sends its calls),
+        # else a thread.
+        self._detach = detach
 
     def rid(self, generation):
         return reservation_id(self.request.scope.key, self.region,
@@ -491,8 +495,10 @@ class Reservation:
     def record(self, resource_ids, wait=False):
         """Write the outcome on the held reservations; a failure costs
         other hosts a lookup, not the create. Unless ``wait``, written
-        while the command goes on (OSC shows the new resource): the
-        process ends only once it is written (a thread not a daemon)."""
+        while the command goes on (OSC shows the new resource): by a
+        detached process the command does not wait for, where it was
+        given one (``detach``), else by a thread the process ends after
+        (not a daemon)."""
         def write():
             for rid in self.held_ids:
                 try:
@@ -500,8 +506,17 @@ class Reservation:
                 except Exception as exc:  # never the command's failure
                     LOG.debug('Could not record the outcome on '
                               'reservation %s: %s', rid, exc)
-        if wait:
+
+        if wait or not self.held_ids:
             return write()
+        if self._detach is not None and self._detach([
+                self.images.set_property_later(
+                    rid, RESOURCES_KEY, json.dumps(list(resource_ids)))
+                for rid in self.held_ids]):
+            LOG.debug('%s: the outcome is written on reservation %s by a '
+                      'detached process', self.request.label,
+                      ' '.join(self.held_ids))
+            return
         self._recording = threading.Thread(target=write)
         self._recording.start()
 

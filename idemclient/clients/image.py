@@ -1,9 +1,11 @@
 """The Glance calls idemclient needs, one method per REST call."""
 
 from idemclient.clients import base
+from idemclient.clients import later
 from idemclient.core import converge
 
 OCTETS = {'Content-Type': 'application/octet-stream'}
+JSON_PATCH = {'Content-Type': 'application/openstack-images-v2.1-json-patch'}
 
 
 class ImageClient(base.ServiceClient):
@@ -51,9 +53,13 @@ class ImageClient(base.ServiceClient):
         return self._call(
             'PATCH', '/images/%s' % image_id,
             'Cannot update image %s' % image_id,
-            json=[{'op': 'add', 'path': '/' + key, 'value': value}],
-            headers={'Content-Type':
-                     'application/openstack-images-v2.1-json-patch'}).json()
+            json=_patch(key, value), headers=JSON_PATCH).json()
+
+    def set_property_later(self, image_id, key, value):
+        """``set_property`` as a call another process sends
+        (``later``)."""
+        return later.call(self.adapter, 'PATCH', '/images/%s' % image_id,
+                          _patch(key, value), JSON_PATCH)
 
     def upload(self, image_id, data, size=None):
         """Put the image's data (``PUT /images/{id}/file``); Glance takes it
@@ -73,3 +79,7 @@ class ImageClient(base.ServiceClient):
         self._call('POST', '/images/%s/import' % image_id,
                    'Cannot import the data of image %s' % image_id,
                    json={'method': {'name': method}})
+
+
+def _patch(key, value):
+    return [{'op': 'add', 'path': '/' + key, 'value': value}]

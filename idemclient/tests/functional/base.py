@@ -72,6 +72,24 @@ def osc_env(user, journal, extra=None):
     return env
 
 
+def _others_environments():
+    """The environment of every process that is not this one nor one of
+    its children (a zombie's reads empty)."""
+    me = os.getpid()
+    for name in os.listdir('/proc'):
+        if not name.isdigit() or int(name) == me:
+            continue
+        try:
+            with open('/proc/%s/stat' % name) as f:
+                parent = int(f.read().rsplit(')', 1)[1].split()[1])
+            if parent == me:
+                continue
+            with open('/proc/%s/environ' % name, 'rb') as f:
+                yield f.read()
+        except (OSError, ValueError, IndexError):
+            continue  # ended meanwhile
+
+
 class FunctionalTestCase(testtools.TestCase):
 
     user = 'admin'  # whose commands and API calls a test makes by default
@@ -91,10 +109,28 @@ class FunctionalTestCase(testtools.TestCase):
     # -- the real command -------------------------------------------------
     def osc(self, *args, user=None, journal=None, env=None, timeout=300,
             wrap=()):
-        return subprocess.run(
-            wrap + (OPENSTACK,) + args, capture_output=True, text=True,
-            timeout=timeout, stdin=subprocess.DEVNULL,
-            env=osc_env(user or self.user, journal or self.journal, env))
+        """Run the command; return once it and the outcome it left to a
+        detached process (``core.background``) are done, as a user who
+        waits a moment would find the cloud."""
+        try:
+            return subprocess.run(
+                wrap + (OPENSTACK,) + args, capture_output=True, text=True,
+                timeout=timeout, stdin=subprocess.DEVNULL,
+                env=osc_env(user or self.user, journal or self.journal, env))
+        finally:
+            self.wait_for_writers()
+
+    def wait_for_writers(self, timeout=70):
+        """Wait until no outcome writer of this test's commands runs: the
+        processes they detached carry their environment (a journal under
+        this test's directory) and are not this process's children."""
+        needle = b'\0IDEMCLIENT_JOURNAL=' + os.fsencode(self.tmp) + b'/'
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not any(needle in b'\0' + environ
+                       for environ in _others_environments()):
+                return
+            time.sleep(0.02)
 
     def osc_read_only(self, directory, *args, **kwargs):
         """Run the command with ``directory`` on a read-only filesystem: a
@@ -162,6 +198,7 @@ class FunctionalTestCase(testtools.TestCase):
                 timeout=max(1, deadline - time.monotonic()))
             self.assertEqual(0, proc.returncode, err)
             printed.append(out.strip())
+        self.wait_for_writers()
         return printed
 
     @staticmethod

@@ -19,6 +19,8 @@ import uuid
 import fixtures
 import requests_mock
 
+from idemclient.clients import later
+
 KEYSTONE = 'http://keystone.example/v3'
 NOVA = 'http://nova.example/v2.1'
 CINDER = 'http://cinder.example/v3/proj'
@@ -74,6 +76,16 @@ class Cloud(fixtures.Fixture):
         self.mock.start()
         self.addCleanup(self.mock.stop)
         self.store = {}  # (service, collection) -> {id: body}
+        # What a one-shot command leaves to another process to send
+        # (``clients.later``) is sent here, where the mock sees it.
+        self.detached = []  # the calls each command left
+
+        def spawn(calls):
+            self.detached.append(calls)
+            later.send(calls)
+            return True
+        self.useFixture(fixtures.MockPatch(
+            'idemclient.clients.later.spawn', spawn))
         self.mock.get(KEYSTONE, json={'version': {
             'id': 'v3.14', 'status': 'stable', 'media-types': [],
             'links': [{'rel': 'self', 'href': KEYSTONE + '/'}]}})

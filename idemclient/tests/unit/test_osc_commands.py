@@ -15,6 +15,7 @@ from openstackclient.network.v2 import network as osc_network
 import testtools
 
 from idemclient.core import registry
+from idemclient import reservations
 from idemclient.tests.unit import osc_cloud
 
 # command -> (its arguments with token T, the create's method and path)
@@ -115,6 +116,14 @@ class TestEveryRow(OscTestCase):
                                  if not m.startswith('k=')}),
                          'the create carries one token marker: %s' % sent)
         self.assertEqual(self.outcome('created', command), outcome_of(out))
+        # Its outcome, on the reservation: left to a process the command
+        # does not wait for (``osc_cloud`` runs it here, for the mock).
+        reserves = registry.reserves(registry.BY_COMMAND[command])
+        self.assertEqual(1 if reserves else 0, len(cloud.detached))
+        recorded = [body for _, _, body in cloud.requests(
+            'PATCH', osc_cloud.GLANCE) if body and body[0]['path'] ==
+            '/' + reservations.RESOURCES_KEY]
+        self.assertEqual(1 if reserves else 0, len(recorded), recorded)
         # The same token again: found by that marker, nothing sent.
         code, out, err = self.run_command(
             cloud, *(argv + ('--client-token', 'T', '-f', 'json')))

@@ -4,17 +4,21 @@ ids refused twice, soft deletes, ``Date`` and ``created_at`` on one clock
 the test moves), and a kind whose cloud is a list. Several hosts are
 several journals."""
 
+import argparse
 import datetime
 import email.utils
 import re
 import threading
 import time
+from unittest import mock
 
 from keystoneauth1 import exceptions as ks_exceptions
 import testtools
 
+from idemclient import api
 from idemclient.clients import errors
 from idemclient.clients import image as image_api
+from idemclient.clients import later
 from idemclient import context
 from idemclient import contract
 from idemclient.core import idempotent
@@ -467,6 +471,68 @@ class TestRecordedMeanwhile(FlowTestCase):
         writing.set()
         reservation.recorded()
         self.assertEqual(['w1'], self.outcome())
+
+    def test_given_another_process_it_gets_the_calls_to_send(self):
+        """Given ``detach``, the outcome is calls for another process to
+        send (sent here, where the mock sees them): the same PATCH, with
+        the session's token."""
+        left = []
+
+        def detach(calls):
+            left.append(calls)
+            return True
+        request = self.request()
+        reservation = reservations.Reservation(
+            self.images, request, 'RegionOne', LEASE, self.said.append,
+            detach=detach)
+        idempotent.run_once(self.journal('a'), request,
+                            Widgets(self.cloud, request), self.said.append,
+                            reservation=reservation)
+        self.assertIsNone(self.outcome())
+        [[call]] = left
+        self.assertEqual(('PATCH', GLANCE + '/images/' + self.rid()),
+                         (call['method'], call['url']))
+        self.assertEqual(self.service.adapter.get_token(),
+                         call['headers']['X-Auth-Token'])
+        later.send([call])
+        self.assertEqual(['w1'], self.outcome())
+
+    def test_where_it_cannot_detach_a_thread_writes_it(self):
+        request = self.request()
+        reservation = reservations.Reservation(
+            self.images, request, 'RegionOne', LEASE, self.said.append,
+            detach=lambda calls: None)
+        self.run_once('a', request, Widgets(self.cloud, request),
+                      reservation)
+        self.assertEqual(['w1'], self.outcome())
+
+
+class TestWhoWritesTheOutcome(testtools.TestCase):
+    """``context.outcome_writer``: a process of its own only where the
+    process ends with the command."""
+
+    def app(self, interactive=False, debug=False):
+        app = shared.fake_app()
+        app.interactive_mode = interactive
+        app.options.debug = debug
+        return app
+
+    def args(self, wait=False):
+        return argparse.Namespace(wait=wait)
+
+    def test_openstack_run_once_leaves_it_to_another_process(self):
+        self.assertIs(later.spawn, context.outcome_writer(
+            self.app(), self.args()))
+
+    def test_the_shell_debug_wait_and_the_api_send_it_themselves(self):
+        self.assertIsNone(context.outcome_writer(self.app(interactive=True),
+                                                 self.args()))
+        self.assertIsNone(context.outcome_writer(self.app(debug=True),
+                                                 self.args()))
+        self.assertIsNone(context.outcome_writer(self.app(),
+                                                 self.args(wait=True)))
+        self.assertIsNone(context.outcome_writer(api._App(
+            mock.Mock(), None), self.args()))
 
 
 class TestTakeover(FlowTestCase):
