@@ -18,13 +18,14 @@
    group`` and ``floating ip create``, ``image create``, ``server image
    create`` and ``loadbalancer create``.
 5. First-run ``server create`` wall time with a token vs plain, without
-   and with ``--wait`` (runs alternated, medians; the ratio is the median
-   of each run's to the plain run beside it), target <= 1.10 without;
-   idemclient installed as a user installs it (``installed_venv``), and
-   the outcome a run leaves to another process written before the next
-   run starts (untimed: the command has ended);
-   with a coordination backend (a real etcd on loopback) if ``etcd`` is
-   installed; and the same ratio for the other kinds (target <= 1.10).
+   and with ``--wait`` (runs alternated, each in the reverse order of the
+   one before; medians; the ratio is the median of each run's to the
+   plain run beside it), target <= 1.10 without; idemclient installed as
+   a user installs it (``installed_venv``), and the outcome a run leaves
+   to another process written before the next run starts (untimed: the
+   command has ended); with a coordination backend (a real etcd on
+   loopback) if ``etcd`` is installed; and the same ratio for the other
+   kinds (target <= 1.10).
    A retry of ``network create`` from another host, and ``task show
    --tag`` of its tag and of an unknown one, with 500 more networks in the
    project: as many requests as without them.
@@ -389,6 +390,12 @@ def outcomes_written(timeout=60):
         time.sleep(0.01)
 
 
+def alternated(variants, run):
+    """The variants in turn, each run's order reversed from the last's:
+    neither runs always first after the one before it."""
+    return variants if run % 2 == 0 else variants[::-1]
+
+
 def paired_ratio(plain, other):
     """The median of each run's ratio to the plain run beside it: the
     machine's load drifts, and a run and its neighbour share it."""
@@ -411,7 +418,7 @@ def bench_create_time(runs, openstack):
     for wait in ([], ['--wait']):
         times = {v: [] for v in variants}
         for i in range(runs):
-            for variant in variants:
+            for variant in alternated(list(variants), i):
                 name = 'bench-t-%s-%s-%d%s' % (variant.replace('+', '-'), uid,
                                                i, 'w' if wait else '')
                 names.append(name)
@@ -470,7 +477,7 @@ def bench_kind_times(runs, openstack):
         times = {'plain': [], 'token': []}
         ids = []
         for i in range(runs):
-            for variant in times:
+            for variant in alternated(list(times), i):
                 name = 'bt-%s-%s-%d' % (variant, uid, i)
                 args = create + [name]
                 if noun == 'floating ip':
