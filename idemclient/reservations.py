@@ -509,16 +509,26 @@ class Reservation:
 
         if wait or not self.held_ids:
             return write()
-        if self._detach is not None and self._detach([
-                self.images.set_property_later(
-                    rid, RESOURCES_KEY, json.dumps(list(resource_ids)))
-                for rid in self.held_ids]):
-            LOG.debug('%s: the outcome is written on reservation %s by a '
-                      'detached process', self.request.label,
-                      ' '.join(self.held_ids))
+        if self._detach is not None and self._handed_over(resource_ids):
             return
         self._recording = threading.Thread(target=write)
         self._recording.start()
+
+    def _handed_over(self, resource_ids):
+        """Whether another process took the outcome to write; never the
+        command's failure (a thread writes it otherwise)."""
+        try:
+            taken = self._detach([self.images.set_property_later(
+                rid, RESOURCES_KEY, json.dumps(list(resource_ids)))
+                for rid in self.held_ids])
+        except Exception as exc:
+            LOG.debug('Could not hand the outcome over: %s', exc)
+            return False
+        if taken:
+            LOG.debug('%s: the outcome is written on reservation %s by a '
+                      'detached process', self.request.label,
+                      ' '.join(self.held_ids))
+        return bool(taken)
 
     def recorded(self):
         """Wait until the outcome is written (tests, takeover checks)."""

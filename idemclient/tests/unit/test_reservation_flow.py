@@ -497,14 +497,22 @@ class TestRecordedMeanwhile(FlowTestCase):
         later.send([call])
         self.assertEqual(['w1'], self.outcome())
 
-    def test_where_it_cannot_detach_a_thread_writes_it(self):
+    def written_by_a_thread(self, detach):
         request = self.request()
         reservation = reservations.Reservation(
             self.images, request, 'RegionOne', LEASE, self.said.append,
-            detach=lambda calls: None)
+            detach=detach)
         self.run_once('a', request, Widgets(self.cloud, request),
                       reservation)
         self.assertEqual(['w1'], self.outcome())
+
+    def test_where_no_process_starts_a_thread_writes_it(self):
+        self.written_by_a_thread(lambda calls: None)
+
+    def test_a_hand_over_that_fails_is_not_the_commands_failure(self):
+        def broken(calls):
+            raise TypeError('sys.executable is None')
+        self.written_by_a_thread(broken)
 
 
 class TestWhoWritesTheOutcome(testtools.TestCase):
