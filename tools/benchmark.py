@@ -374,19 +374,9 @@ def outcomes_written(timeout=60):
     """Wait, untimed, until no command's outcome is still being written by
     the process it left (``idemclient.clients.later``): the next run then
     has the machine as the last one found it."""
+    from idemclient.tests.functional import base
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        writing = False
-        for name in os.listdir('/proc'):
-            try:
-                with open('/proc/%s/cmdline' % name, 'rb') as f:
-                    writing = b'idemclient.clients.later' in f.read()
-            except OSError:
-                continue
-            if writing:
-                break
-        if not writing:
-            return
+    while base.outcome_writers() and time.monotonic() < deadline:
         time.sleep(0.01)
 
 

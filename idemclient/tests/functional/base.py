@@ -72,22 +72,23 @@ def osc_env(user, journal, extra=None):
     return env
 
 
-def _others_environments():
-    """The environment of every process that is not this one nor one of
-    its children (a zombie's reads empty)."""
-    me = os.getpid()
+def outcome_writers(journals=b''):
+    """The pids of the processes still writing a command's outcome
+    (``idemclient.clients.later``), whose journal is under ``journals``
+    (a path prefix, bytes; all of them by default)."""
+    needle = b'\0IDEMCLIENT_JOURNAL=' + journals
+    found = []
     for name in os.listdir('/proc'):
-        if not name.isdigit() or int(name) == me:
-            continue
         try:
-            with open('/proc/%s/stat' % name) as f:
-                parent = int(f.read().rsplit(')', 1)[1].split()[1])
-            if parent == me:
-                continue
+            with open('/proc/%s/cmdline' % name, 'rb') as f:
+                if b'idemclient.clients.later' not in f.read():
+                    continue
             with open('/proc/%s/environ' % name, 'rb') as f:
-                yield f.read()
-        except (OSError, ValueError, IndexError):
-            continue  # ended meanwhile
+                if needle in b'\0' + f.read():
+                    found.append(int(name))
+        except (OSError, ValueError):
+            continue  # not a process, or it ended meanwhile
+    return found
 
 
 class FunctionalTestCase(testtools.TestCase):
@@ -109,9 +110,9 @@ class FunctionalTestCase(testtools.TestCase):
     # -- the real command -------------------------------------------------
     def osc(self, *args, user=None, journal=None, env=None, timeout=300,
             wrap=()):
-        """Run the command; return once it and the outcome it left to a
-        detached process (``core.background``) are done, as a user who
-        waits a moment would find the cloud."""
+        """Run the command; return once it and the outcome it left to
+        another process (``clients.later``) are done, as a user who waits
+        a moment would find the cloud."""
         try:
             return subprocess.run(
                 wrap + (OPENSTACK,) + args, capture_output=True, text=True,
@@ -121,15 +122,11 @@ class FunctionalTestCase(testtools.TestCase):
             self.wait_for_writers()
 
     def wait_for_writers(self, timeout=70):
-        """Wait until no outcome writer of this test's commands runs: the
-        processes they detached carry their environment (a journal under
-        this test's directory) and are not this process's children."""
-        needle = b'\0IDEMCLIENT_JOURNAL=' + os.fsencode(self.tmp) + b'/'
+        """Wait until no outcome writer of this test's commands runs (a
+        journal under this test's directory)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not any(needle in b'\0' + environ
-                       for environ in _others_environments()):
-                return
+        while outcome_writers(os.fsencode(self.tmp) + b'/') and \
+                time.monotonic() < deadline:
             time.sleep(0.02)
 
     def osc_read_only(self, directory, *args, **kwargs):
