@@ -8,10 +8,14 @@ own text, which idemclient keeps first."""
 
 import json
 import os
+import signal
 
 from idemclient.tests.functional import base
 from idemclient.tests.functional import crash_matrix
 from idemclient.tests.functional import proxy as proxy_mod
+from idemclient.tests.functional import test_cross_host
+
+LEASE = '3'  # seconds: a short lease, so a takeover comes quickly
 
 
 class NeutronTestCase(base.FunctionalTestCase):
@@ -206,6 +210,53 @@ class TestNetworkToken(NeutronKindTests, NeutronTestCase):
         gone = json.loads(self.assertOK(self.osc(
             'task', 'show', '--tag', tag, '-f', 'json')).stdout)
         self.assertEqual('deleted', gone['state'])
+
+    def on_host(self, host, text, token, extra=None, start=False):
+        """This network's create with a short lease, run as ``host``."""
+        env = self.host_env(host, dict({'IDEMCLIENT_RESERVATION_LEASE':
+                                        LEASE}, **(extra or {})))
+        args = self.create_args(text, token) + ('-f', 'json')
+        return self.start_osc(*args, env=env) if start else \
+            self.osc(*args, env=env)
+
+    def test_a_holder_killed_after_reserving_is_taken_over(self):
+        """Neutron's side of the takeover (``test_reservations`` has
+        Cinder's): found by the description's marker, or not at all."""
+        text, token = 'dk-' + self.uid, 'tok-' + self.uid
+        killed = self.on_host('a', text, token, {
+            'IDEMCLIENT_FAILPOINT': 'after-reserve'})
+        self.assertEqual(-signal.SIGKILL, killed.returncode, killed.stderr)
+        self.assertEqual([], self.described('networks', text))
+        other = self.assertOK(self.on_host('b', text, token))
+        self.assertIn('made nothing in %ss: taking over' % LEASE,
+                      other.stderr)
+        made = json.loads(other.stdout)['id']
+        again = self.assertOK(self.on_host('a', text, token))
+        self.assertEqual(made, json.loads(again.stdout)['id'])
+        self.assertOneItem('networks', text, made)
+
+    def test_a_holder_paused_past_its_lease_deletes_its_own(self):
+        """Stopped once it holds the reservation, resumed after another
+        host took over and created: it creates too (the second POST), then
+        deletes its network and prints the taker's."""
+        text, token = 'dq-' + self.uid, 'tok-' + self.uid
+        with proxy_mod.Proxy(self.endpoint()) as proxy:
+            proxy.rule('POST', r'/networks$', 'count')
+            via = self.endpoint_via(proxy)
+            holder = self.on_host('a', text, token, dict(
+                via, IDEMCLIENT_FAILPOINT='stop-after-lookup'), start=True)
+            self.wait_for(lambda: test_cross_host._stopped(holder.pid),
+                          timeout=120, what='the holder to stop')
+            other = self.assertOK(self.on_host('b', text, token, via))
+            self.assertIn('taking over', other.stderr)
+            os.kill(holder.pid, signal.SIGCONT)
+            out, err = holder.communicate(timeout=300)
+            self.assertEqual(0, holder.returncode, err)
+            self.assertEqual(2, proxy.count('POST', r'/networks$'))
+        taker = json.loads(other.stdout)['id']
+        self.assertEqual(taker, json.loads(out)['id'])
+        self.assertIn('Deleting network', err)
+        self.assertOneItem('networks', text, taker)
 
 
 class TestPortToken(NeutronKindTests, NeutronTestCase):

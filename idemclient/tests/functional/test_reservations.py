@@ -1,8 +1,10 @@
 """Reservations against the real Glance (``idemclient.reservations``): a
 holder that dies or is paused past its lease, what the reservation is on
 Glance (hidden, the outcome on it), a project whose Glance policy refuses
-image creates (the fallback), and ``task prune``. Volumes stand for every
-kind: the path is the same (``OneCreateAcrossHosts`` races each kind).
+image creates (the fallback), and ``task prune``. Volumes stand for Cinder
+and Nova's kinds (``OneCreateAcrossHosts`` races each kind);
+``test_network_token`` takes networks over the same way for Neutron's,
+which are found by their description instead.
 """
 
 import json
