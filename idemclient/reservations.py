@@ -322,6 +322,25 @@ class Reservation:
                      'taking over.' % (self.request.label, self.lease))
             decision, found = self._reserve_while(entry, generation, lookup)
 
+    def anothers(self):
+        """Whether another attempt holds the request's first reservation
+        (one GET, no POST): a resource found that may still change (a
+        young server) is then that attempt's, as ``claim`` would conclude
+        after a refused POST. Other parameters there are refused. False
+        when it cannot tell (none, or Glance does not answer): ``claim``
+        then decides."""
+        if self.slot_only or self.images is None:
+            return False
+        try:
+            body = self.images.get(self.rid(0))
+        except errors.ApiError as exc:
+            LOG.debug('Could not read reservation %s: %s', self.rid(0), exc)
+            return False
+        if body is None:
+            return False
+        self._check(body)
+        return True
+
     def _reserve_while(self, entry, generation, lookup):
         """(``Decision`` of reserving ``generation``, what ``lookup()``
         found meanwhile)."""

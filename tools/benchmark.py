@@ -9,7 +9,7 @@
    host; targets: <= 3 extra on the first run (the reservation, the lookup,
    the outcome), 0 creates on a retry, and no more requests than a plain
    create from another host once the settle time has passed (right after
-   the create, that host is told apart from a race of hosts by the
+   the create, that host tells it from a race of hosts by reading the
    reservation: printed too).
 3. Journal commit latency p50/p99 and token lookup time in a journal of
    1,000,000 entries; targets <= 5 ms and <= 1 ms.
@@ -147,8 +147,8 @@ def bench_requests():
     first, first_posts = count_requests(create + token, journal, env)
     made = time.monotonic()
     # Another host right after the create, within the settle time, cannot
-    # tell it from a race of hosts without reservations: it asks the
-    # reservation (a POST to Glance, refused, and a GET) and looks again.
+    # tell it from a race of hosts by the server alone: it reads the
+    # reservation (one GET), whose holder made it.
     soon, soon_posts = count_requests(create + token,
                                       os.path.join(tmp, 'soon'), env)
     retry, retry_posts = count_requests(create + token, journal, env)

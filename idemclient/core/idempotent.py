@@ -13,8 +13,9 @@ The order of events is what makes a retry safe:
    retry from any host that finds it sends no reservation, and reads no
    more than a plain create sends. Found, it is the resource, its
    parameters checked, recorded and shown; found in a race of servers
-   that may still change (``Found.final``), it is looked up again while
-   the reservation is in flight;
+   that may still change (``Found.final``), it is the holder's when
+   another attempt holds the reservation (one GET: a host just after the
+   create), else looked up again while the reservation is in flight;
 5. send the create. A 4xx: look once more (another host's create may be
    why, e.g. over quota), else nothing was made: mark it failed; no answer
    or a 5xx: leave it pending, the next run's lookup will tell; an answer:
@@ -280,7 +281,8 @@ def _run_locked(journal, request, kind, say, reservation=None):
         # A retry that finds the resource, on any host, sends no
         # reservation: it reads what a plain create would send.
         found = _lookup(kind, request, entry, say, kind.peek)
-        if found and found.final:
+        if found and (found.final or entry is None and
+                      reservation.anothers()):
             if entry is not None and entry.reservation:
                 reservation.resume(entry.reservation)
                 reservation.record(found.resource_ids)

@@ -336,6 +336,58 @@ class TestAnotherHost(FlowTestCase):
                          (seen, len(peeks), self.cloud.creates,
                           self.outcome()))
 
+    @staticmethod
+    def young(kind):
+        """Make ``kind``'s lookup find its resource as a race that may
+        still change (a server younger than the settle time); the lookups
+        made, listed."""
+        peeks = []
+
+        def peek(request):
+            peeks.append(request)
+            found = kind.find(request)
+            if found:
+                found.final = False
+            return found
+        kind.peek = peek
+        return peeks
+
+    def reservation_reads(self):
+        return [r for r in self.service.mock.request_history
+                if r.method == 'GET' and r.path.endswith(self.rid())]
+
+    def test_a_young_resource_under_anothers_reservation_costs_one_get(self):
+        """Host b just after host a's create: what it finds may still
+        change, and the reservation it reads (one GET, no POST, no second
+        lookup) is another attempt's: the resource is that attempt's."""
+        self.run_on('a')
+        request = self.request()
+        kind = Widgets(self.cloud, request)
+        peeks = self.young(kind)
+        self.assertEqual('found:w1', self.run_once(
+            'b', request, kind, self.reservation(request)))
+        self.assertEqual((1, 1, 1, 1), (
+            self.cloud.creates, self.glance.posts, len(peeks),
+            len(self.reservation_reads())))
+        self.assertEqual(('done', ['w1'], None),
+                         (self.entry('b').state, self.entry('b').resource_ids,
+                          self.entry('b').reservation))
+
+    def test_a_young_resource_under_a_reservation_of_other_parameters(self):
+        """The reservation read there refuses other parameters, before
+        anything of host b is journaled or sent (the resource kept no
+        fingerprint of its own here)."""
+        self.run_on('a')
+        self.cloud.fingerprints.clear()
+        request = self.request(dict(PARAMS, size=2))
+        kind = Widgets(self.cloud, request)
+        self.young(kind)
+        exc = self.assertRaises(errors.Refused, self.run_once, 'b', request,
+                                kind, self.reservation(request))
+        self.assertIn('with other parameters; different: size', str(exc))
+        self.assertEqual((1, 1, None), (self.cloud.creates,
+                                        self.glance.posts, self.entry('b')))
+
     def test_sends_no_create_and_no_reservation(self):
         self.run_on('a')
         self.assertEqual('found:w1', self.run_on('b'))
