@@ -156,7 +156,12 @@ def reserve(images, rid, nonce, operation, fingerprint=None, extra=None):
 
 def record(images, rid, resource_ids):
     """Write the outcome on a held reservation: the resource ids."""
-    images.set_property(rid, RESOURCES_KEY, json.dumps(list(resource_ids)))
+    images.set_property(rid, RESOURCES_KEY, outcome_text(resource_ids))
+
+
+def outcome_text(resource_ids):
+    """The outcome as a reservation carries it (``resource_ids_of``)."""
+    return json.dumps(list(resource_ids))
 
 
 def tag_slot_id(scope_key, region, tag, number):
@@ -538,7 +543,7 @@ class Reservation:
         command's failure (a thread writes it otherwise)."""
         try:
             taken = self._detach([self.images.set_property_later(
-                rid, RESOURCES_KEY, json.dumps(list(resource_ids)))
+                rid, RESOURCES_KEY, outcome_text(resource_ids))
                 for rid in self.held_ids])
         except Exception as exc:
             LOG.debug('Could not hand the outcome over: %s', exc)

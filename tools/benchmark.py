@@ -402,19 +402,16 @@ def alternated(variants, run):
 
 
 def paired_ratio(plain, other):
-    """The median of each run's ratio to the plain run beside it: the
-    machine's load drifts, and a run and its neighbour share it."""
-    return statistics.median(o / p for p, o in zip(plain, other))
-
-
-def ratio_spread(plain, other):
-    """Where the middle half of those ratios lies: how much one batch's
-    median can be trusted."""
+    """'ratio R, middle half L-H': R is the median of each run's ratio to
+    the plain run beside it (the machine's load drifts, and a run and its
+    neighbour share it); L-H, where the middle half of those ratios lies,
+    says how much one batch's median can be trusted."""
     ratios = [o / p for p, o in zip(plain, other)]
+    text = 'ratio %.2f' % statistics.median(ratios)
     if len(ratios) < 2:
-        return ''
+        return text
     low, _, high = statistics.quantiles(ratios, n=4)
-    return ', middle half %.2f-%.2f' % (low, high)
+    return text + ', middle half %.2f-%.2f' % (low, high)
 
 
 def bench_create_time(runs, openstack):
@@ -448,10 +445,9 @@ def bench_create_time(runs, openstack):
         plain = statistics.median(times['plain'])
         say('server create%s wall time, median of %d: plain %.2fs; %s'
             % (' --wait' if wait else '', runs, plain, '; '.join(
-                '%s %.2fs (%+.2fs, ratio %.2f%s%s)' % (
+                '%s %.2fs (%+.2fs, %s%s)' % (
                     v, statistics.median(t), statistics.median(t) - plain,
                     paired_ratio(times['plain'], t),
-                    ratio_spread(times['plain'], t),
                     '; target <= 1.10' if v == 'token' and not wait else '')
                 for v, t in times.items() if v != 'plain')))
     for start in range(0, len(names), 20):
@@ -507,10 +503,9 @@ def bench_kind_times(runs, openstack):
         plain = statistics.median(times['plain'])
         token = statistics.median(times['token'])
         say('%s create wall time, median of %d: plain %.2fs; token %.2fs '
-            '(%+.2fs, ratio %.2f%s; target <= 1.10)'
+            '(%+.2fs, %s; target <= 1.10)'
             % (noun, runs, plain, token, token - plain,
-               paired_ratio(times['plain'], times['token']),
-               ratio_spread(times['plain'], times['token'])))
+               paired_ratio(times['plain'], times['token'])))
         if command is None:
             delete_load_balancers(env, ids)
             continue

@@ -1,7 +1,6 @@
 """The Glance calls idemclient needs, one method per REST call."""
 
 from idemclient.clients import base
-from idemclient.clients import later
 from idemclient.core import converge
 
 OCTETS = {'Content-Type': 'application/octet-stream'}
@@ -57,7 +56,9 @@ class ImageClient(base.ServiceClient):
 
     def set_property_later(self, image_id, key, value):
         """``set_property`` as a call another process sends
-        (``later``)."""
+        (``later``: imported here, not with this module, which every
+        ``openstack`` run loads through ``task show``'s)."""
+        from idemclient.clients import later
         return later.call(self.adapter, 'PATCH', '/images/%s' % image_id,
                           _patch(key, value), JSON_PATCH)
 
